@@ -1,0 +1,3 @@
+module github.com/gotars/tars
+
+go 1.26
