@@ -1,0 +1,7 @@
+//go:build unix
+
+package transport
+
+import "syscall"
+
+var errTooManyFiles error = syscall.EMFILE
