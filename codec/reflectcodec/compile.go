@@ -288,6 +288,9 @@ func (c *compiler) compileStruct(t reflect.Type) (*structInfo, error) {
 			}
 			continue
 		}
+		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct && sf.Type.NumField() == 0 {
+			continue // an empty marker struct (such as tars.Results) carries nothing
+		}
 		if sf.Anonymous && !hasTag {
 			return nil, &TypeError{Type: t, Field: sf.Name, Reason: `embedded fields are not flattened; give the field a tars tag or tars:"-"`}
 		}

@@ -1,7 +1,9 @@
 package reflectcodec
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"reflect"
 	"unsafe"
 
@@ -157,6 +159,61 @@ func (p *Params) DecodeParam(r *codec.Reader, i int, v any, tag uint8) error {
 	}
 	if err := decodeValue(r, f.ti, h, unsafe.Add(base, f.offset)); err != nil {
 		return pathErr(err, f.goName)
+	}
+	return nil
+}
+
+// AppendJSON appends the parameters of *v as a JSON object keyed by
+// parameter name (JSON, version 5), the parameter at tag 0 under retKey.
+func (p *Params) AppendJSON(dst []byte, v any, retKey string) ([]byte, error) {
+	base, err := p.ptr(v)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, '{')
+	for i := range p.st.fields {
+		f := &p.st.fields[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		name := f.tag.Name
+		if f.tag.ID == 0 {
+			name = retKey
+		}
+		dst = strconv.AppendQuote(dst, name)
+		dst = append(dst, ':')
+		if dst, err = appendJSON(dst, f.ti, unsafe.Add(base, f.offset)); err != nil {
+			return dst, fieldErr(err, p.st, f)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// DecodeJSON reads the parameters of *v from a JSON object keyed by
+// parameter name, the parameter at tag 0 under retKey. A missing parameter
+// is an error; unknown keys are ignored.
+func (p *Params) DecodeJSON(data []byte, v any, retKey string) error {
+	base, err := p.ptr(v)
+	if err != nil {
+		return err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return fmt.Errorf("reflectcodec: JSON parameters: %w", err)
+	}
+	for i := range p.st.fields {
+		f := &p.st.fields[i]
+		name := f.tag.Name
+		if f.tag.ID == 0 {
+			name = retKey
+		}
+		raw, ok := obj[name]
+		if !ok {
+			return fmt.Errorf("reflectcodec: JSON parameter %q missing", name)
+		}
+		if err := decodeJSON(raw, f.ti, unsafe.Add(base, f.offset)); err != nil {
+			return fmt.Errorf("reflectcodec: JSON parameter %q: %w", name, err)
+		}
 	}
 	return nil
 }

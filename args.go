@@ -1,0 +1,139 @@
+package tars
+
+import (
+	"fmt"
+
+	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/codec/reflectcodec"
+	"github.com/gotars/tars/protocol"
+)
+
+// This file puts parameters into sBuffer and takes them out, in the three
+// packet versions:
+//   - TARS (1): the in parameters at tags 1..n; the return value at tag 0 and
+//     the out parameters at n+1.. in the response;
+//   - TUP (3): a UniAttribute map from parameter name to the value encoded
+//     alone at tag 0; the return value under "tars_ret" and "" (as TarsGo's
+//     generated Dispatch writes it);
+//   - JSON (5): a JSON object keyed by parameter name, the return value under
+//     "tars_ret".
+
+func badVersion(v int16) error {
+	return fmt.Errorf("unsupported packet version %d (want 1 TARS, 3 TUP or 5 JSON)", v)
+}
+
+// tupName is the TUP/JSON key of a parameter: tag 0 is the return value.
+func tupName(p reflectcodec.Param) string {
+	if p.Tag == 0 {
+		return protocol.TUPRetKey
+	}
+	return p.Name
+}
+
+func encodeParams(ps *reflectcodec.Params, version int16, w *codec.Writer, v any) error {
+	switch version {
+	case VersionTARS:
+		return ps.Encode(w, v)
+	case VersionTUP:
+		type span struct {
+			name       string
+			start, end int
+		}
+		params := ps.Params()
+		spans := make([]span, 0, len(params)+1)
+		sub := getWriter()
+		defer putWriter(sub)
+		for i, p := range params {
+			start := len(sub.Bytes())
+			if err := ps.EncodeParam(sub, i, v, 0); err != nil {
+				return err
+			}
+			spans = append(spans, span{tupName(p), start, len(sub.Bytes())})
+			if p.Tag == 0 { // TarsGo also writes the return value under ""
+				spans = append(spans, span{"", start, len(sub.Bytes())})
+			}
+		}
+		buf := sub.Bytes()
+		attrs := make([]protocol.TUPAttr, len(spans))
+		for i, s := range spans {
+			attrs[i] = protocol.TUPAttr{Name: s.name, Value: buf[s.start:s.end]}
+		}
+		sortAttrs(attrs)
+		protocol.EncodeTUPAttrs(w, attrs)
+		return nil
+	case VersionJSON:
+		b, err := ps.AppendJSON(w.Bytes(), v, protocol.TUPRetKey)
+		if err != nil {
+			return err
+		}
+		w.SetBytes(b)
+		return nil
+	}
+	return badVersion(version)
+}
+
+func sortAttrs(a []protocol.TUPAttr) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].Name < a[j-1].Name; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) error {
+	switch version {
+	case VersionTARS:
+		r := codec.NewReader(buf)
+		return ps.Decode(r, v)
+	case VersionTUP:
+		attrs, err := protocol.DecodeTUP(buf)
+		if err != nil {
+			return err
+		}
+		var r codec.Reader
+		for i, p := range ps.Params() {
+			val, ok := attrs[tupName(p)]
+			if !ok && p.Tag == 0 {
+				val, ok = attrs[""]
+			}
+			if !ok {
+				return fmt.Errorf("TUP parameter %q missing", tupName(p))
+			}
+			r.Reset(val)
+			if err := ps.DecodeParam(&r, i, v, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	case VersionJSON:
+		return ps.DecodeJSON(buf, v, protocol.TUPRetKey)
+	}
+	return badVersion(version)
+}
+
+func decodeArgs(m *method, version int16, buf []byte, req any) error {
+	return decodeParams(m.in, version, buf, req)
+}
+
+func encodeArgs(m *method, version int16, w *codec.Writer, req any) error {
+	return encodeParams(m.in, version, w, req)
+}
+
+func encodeResults(m *method, version int16, w *codec.Writer, rsp any) error {
+	if m.out == nil { // void
+		if version == VersionJSON {
+			w.WriteRaw([]byte("{}"))
+		} else if version == VersionTUP {
+			protocol.EncodeTUPAttrs(w, nil)
+		}
+		return nil
+	}
+	return encodeParams(m.out, version, w, rsp)
+}
+
+func decodeResults(m *method, version int16, buf []byte, rsp any) error {
+	if m.out == nil {
+		return nil
+	}
+	return decodeParams(m.out, version, buf, rsp)
+}

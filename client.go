@@ -1,0 +1,362 @@
+package tars
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotars/tars/protocol"
+	"github.com/gotars/tars/transport"
+)
+
+// Client calls the endpoints of one servant object over a few multiplexed
+// connections per endpoint. Build it with NewClient from an object name in
+// TARS syntax; it is safe for concurrent use; Close it when done.
+type Client struct {
+	servant string
+	cfg     clientConfig
+	eps     []*endpointConns
+	next    atomic.Uint32
+	reqID   atomic.Int32
+	chain   Invoker
+	closed  atomic.Bool
+}
+
+// NewClient returns a client for the object obj, in TARS syntax:
+// "UserService.UserServiceObj@tcp -h 127.0.0.1 -p 18015 -t 3000", with
+// several endpoints joined by ':' (calls go round robin over them). No
+// connection is made until the first call. An object without "@endpoints"
+// needs a registry, which this version does not support yet: it is an error.
+func NewClient(obj string, opts ...ClientOption) (*Client, error) {
+	servant, addrs, err := transport.ParseObject(obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("tars: object %q has no endpoints; registry lookup is not supported yet", obj)
+	}
+	c := &Client{servant: servant, cfg: newClientConfig(opts)}
+	switch c.cfg.version {
+	case VersionTARS, VersionTUP, VersionJSON:
+	default:
+		return nil, fmt.Errorf("tars: WithVersion(%d): %w", c.cfg.version, badVersion(c.cfg.version))
+	}
+	for _, a := range addrs {
+		e := &endpointConns{addr: a, slots: make([]*connSlot, c.cfg.conns)}
+		for i := range e.slots {
+			e.slots[i] = &connSlot{}
+		}
+		c.eps = append(c.eps, e)
+	}
+	c.chain = chain(c.cfg.middleware, c.roundTrip)
+	return c, nil
+}
+
+// Servant returns the servant object the client calls.
+func (c *Client) Servant() string { return c.servant }
+
+// Close closes every connection; calls waiting on them fail with
+// CodeSendRequestErr, later calls with CodeProxyConnectErr.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	for _, e := range c.eps {
+		for _, s := range e.slots {
+			s.mu.Lock()
+			cc := s.cc
+			s.cc = nil
+			s.mu.Unlock()
+			if cc != nil {
+				cc.conn.Close()
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Client) logger() *slog.Logger { return c.cfg.logger }
+
+// invoke runs the client chain for one call of m.
+func (c *Client) invoke(ctx context.Context, m *method, req, rsp any, oneway bool) error {
+	if m.svc == nil {
+		return errors.New("tars: call of an undeclared endpoint")
+	}
+	call := &Call{
+		Servant: c.servant, Method: m.name, Version: c.cfg.version, Oneway: oneway,
+		Context: maps.Clone(outgoing(ctx, false)), Status: maps.Clone(outgoing(ctx, true)),
+		Request: req, Response: rsp, m: m,
+	}
+	ctx = context.WithValue(ctx, callKey{}, call)
+	return c.chain(ctx, call)
+}
+
+// roundTrip is the end of the client chain: encode, send, wait, decode.
+func (c *Client) roundTrip(ctx context.Context, call *Call) error {
+	if c.closed.Load() {
+		return NewError(CodeProxyConnectErr, "client closed")
+	}
+	m := call.m
+	timeout := c.cfg.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	} else {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if timeout <= 0 {
+		return &Error{Code: CodeInvokeTimeout, Message: "deadline passed before the call was sent", cause: context.DeadlineExceeded}
+	}
+	call.Timeout = timeout
+	call.RequestID = c.nextID()
+
+	w := getWriter()
+	defer putWriter(w)
+	if err := encodeArgs(m, call.Version, w, call.Request); err != nil {
+		return wrapError(CodeSendRequestErr, err)
+	}
+	pkt := protocol.RequestPacket{
+		Version: call.Version, RequestID: call.RequestID, ServantName: c.servant, FuncName: m.name,
+		Buffer: w.Bytes(), Timeout: int32(min(timeout.Milliseconds(), 1<<31-1)),
+		Context: call.Context, Status: call.Status,
+	}
+	if call.Oneway {
+		pkt.PacketType = protocol.PacketOneway
+	}
+	if pkt.Context == nil {
+		pkt.Context = map[string]string{}
+	}
+	if pkt.Status == nil {
+		pkt.Status = map[string]string{}
+	}
+	fb := getFrameBuf()
+	defer putFrameBuf(fb)
+	frame := protocol.AppendRequest((*fb)[:0], &pkt)
+	*fb = frame
+	if len(frame) > c.cfg.maxPacket {
+		return Errorf(CodeSendRequestErr, "request of %d bytes exceeds the maximum packet size %d", len(frame), c.cfg.maxPacket)
+	}
+
+	cc, err := c.conn(ctx)
+	if err != nil {
+		return err
+	}
+	call.Peer = cc.conn.RemoteAddr()
+	if call.Oneway {
+		if err := cc.conn.Write(frame); err != nil {
+			return wrapError(CodeSendRequestErr, err)
+		}
+		return nil
+	}
+	ch, err := cc.register(call.RequestID)
+	if err != nil {
+		return err
+	}
+	if err := cc.conn.Write(frame); err != nil {
+		cc.unregister(call.RequestID)
+		return wrapError(CodeSendRequestErr, err)
+	}
+	var res *result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		if !cc.unregister(call.RequestID) {
+			res = <-ch // the answer is being delivered: take it
+			break
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &Error{Code: CodeInvokeTimeout, Message: fmt.Sprintf("%s.%s: no answer within %v", c.servant, m.name, timeout), cause: ctx.Err()}
+		}
+		return ctx.Err()
+	}
+	if res.err != nil {
+		return res.err
+	}
+	resp := &res.resp
+	call.ResponseContext, call.ResponseStatus = resp.Context, resp.Status
+	if resp.Ret != CodeSuccess {
+		return &Error{Code: resp.Ret, Message: resp.ResultDesc}
+	}
+	if err := decodeResults(m, call.Version, resp.Buffer, call.Response); err != nil {
+		return wrapError(CodeClientDecodeErr, err)
+	}
+	return nil
+}
+
+func (c *Client) nextID() int32 {
+	for {
+		if id := c.reqID.Add(1); id != 0 {
+			return id
+		}
+	}
+}
+
+// conn returns a live connection, round robin over the endpoints and their
+// slots; an endpoint in its reconnect pause is passed over.
+func (c *Client) conn(ctx context.Context) (*clientConn, error) {
+	start := c.next.Add(1)
+	var firstErr error
+	for i := range len(c.eps) {
+		e := c.eps[(int(start)+i)%len(c.eps)]
+		s := e.slots[int(e.next.Add(1))%len(e.slots)]
+		cc, err := c.slotConn(ctx, e.addr, s)
+		if err == nil {
+			return cc, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// endpointConns is one endpoint's connection slots.
+type endpointConns struct {
+	addr  transport.Address
+	slots []*connSlot
+	next  atomic.Uint32
+}
+
+// connSlot holds one multiplexed connection, re-dialled with backoff when
+// it breaks.
+type connSlot struct {
+	mu       sync.Mutex
+	cc       *clientConn
+	failures int
+	retryAt  time.Time
+	lastErr  error
+}
+
+func (c *Client) slotConn(ctx context.Context, a transport.Address, s *connSlot) (*clientConn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cc := s.cc; cc != nil && !cc.isDead() {
+		return cc, nil
+	}
+	if c.closed.Load() {
+		return nil, NewError(CodeProxyConnectErr, "client closed")
+	}
+	if time.Now().Before(s.retryAt) {
+		return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: reconnecting after %v", a, s.lastErr), cause: s.lastErr}
+	}
+	nc, err := c.dial(ctx, a)
+	if err != nil {
+		s.failures++
+		backoff := c.cfg.backoffMin << min(s.failures-1, 16)
+		s.retryAt = time.Now().Add(min(backoff, c.cfg.backoffMax))
+		s.lastErr = err
+		return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: %v", a, err), cause: err}
+	}
+	s.failures, s.lastErr = 0, nil
+	cc := &clientConn{pending: map[int32]chan *result{}, log: c.logger()}
+	cc.conn = transport.NewConn(nc, transport.ConnConfig{
+		MaxFrame: c.cfg.maxPacket, WriteTimeout: c.cfg.writeTimeout,
+		OnFrame: cc.onFrame, OnClose: cc.onClose,
+	})
+	go cc.conn.Serve()
+	s.cc = cc
+	if c.closed.Load() { // Close ran while we dialled
+		cc.conn.Close()
+	}
+	return cc, nil
+}
+
+func (c *Client) dial(ctx context.Context, a transport.Address) (net.Conn, error) {
+	network := a.Network
+	if network == "ssl" {
+		network = "tcp"
+		if c.cfg.dial == nil {
+			return nil, errors.New("ssl endpoint: give a TLS dialer with WithDialer")
+		}
+	}
+	if c.cfg.dial != nil {
+		return c.cfg.dial(ctx, network, a.HostPort())
+	}
+	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var d net.Dialer
+	return d.DialContext(dctx, network, a.HostPort())
+}
+
+// result is what the read loop hands to a waiting call.
+type result struct {
+	resp protocol.ResponsePacket
+	err  error
+}
+
+// clientConn is one multiplexed connection and its calls in flight.
+type clientConn struct {
+	conn    *transport.Conn
+	log     *slog.Logger
+	mu      sync.Mutex
+	pending map[int32]chan *result
+	dead    error
+}
+
+func (cc *clientConn) isDead() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.dead != nil
+}
+
+func (cc *clientConn) register(id int32) (chan *result, error) {
+	ch := make(chan *result, 1)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.dead != nil {
+		return nil, wrapError(CodeSendRequestErr, cc.dead)
+	}
+	cc.pending[id] = ch
+	return ch, nil
+}
+
+// unregister forgets call id; it reports false when the answer has already
+// been taken for delivery.
+func (cc *clientConn) unregister(id int32) bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	_, ok := cc.pending[id]
+	delete(cc.pending, id)
+	return ok
+}
+
+func (cc *clientConn) onFrame(_ transport.Peer, frame []byte) {
+	data := make([]byte, len(frame)) // the read buffer is reused; sBuffer aliases data
+	copy(data, frame)
+	res := new(result)
+	if err := protocol.DecodeResponse(data, &res.resp); err != nil {
+		if cc.log != nil {
+			cc.log.Warn("tars: undecodable response; closing the connection", "remote", cc.conn.RemoteAddr().String(), "err", err)
+		}
+		cc.conn.Close()
+		return
+	}
+	cc.mu.Lock()
+	ch := cc.pending[res.resp.RequestID]
+	delete(cc.pending, res.resp.RequestID)
+	cc.mu.Unlock()
+	if ch != nil {
+		ch <- res
+	}
+}
+
+func (cc *clientConn) onClose(_ *transport.Conn, err error) {
+	if err == nil {
+		err = transport.ErrClosed
+	}
+	cc.mu.Lock()
+	cc.dead = err
+	pending := cc.pending
+	cc.pending = map[int32]chan *result{}
+	cc.mu.Unlock()
+	for _, ch := range pending {
+		ch <- &result{err: &Error{Code: CodeSendRequestErr, Message: "connection lost: " + err.Error(), cause: err}}
+	}
+}

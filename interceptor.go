@@ -1,0 +1,123 @@
+package tars
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// Call describes one RPC as a middleware sees it, on either side. The typed
+// request and response travel as pointers (*Req, *Resp) in Request and
+// Response, so middleware can inspect them without knowing their types.
+type Call struct {
+	Servant   string        // the servant object, e.g. "UserService.UserServiceObj"
+	Method    string        // the IDL method name, e.g. "getUser"
+	Version   int16         // VersionTARS, VersionTUP or VersionJSON
+	RequestID int32         // the packet's request id
+	Oneway    bool          // no response is sent
+	Timeout   time.Duration // the caller's timeout (iTimeout), 0 when none
+	Server    bool          // true in a server chain, false in a client chain
+	Peer      net.Addr      // the other side: the caller on a server, the server on a client
+
+	// The request's TARS context and status maps. A client middleware may
+	// add entries before calling next; a server middleware and the handler
+	// read them.
+	Context map[string]string
+	Status  map[string]string
+	// The response's TARS context and status maps: a server handler or
+	// middleware sets entries (SetResponseContext, SetResponseStatus); a
+	// client middleware reads them after next returns.
+	ResponseContext map[string]string
+	ResponseStatus  map[string]string
+
+	Request  any // *Req: decoded on a server, to be encoded on a client
+	Response any // *Resp: filled by the handler (server) or the decoder (client); nil for oneway calls
+
+	m *method
+}
+
+// Invoker runs a call: the handler at the end of a server chain, the network
+// round trip at the end of a client chain. A returned error becomes the
+// call's TARS return code (see CodeOf).
+type Invoker func(ctx context.Context, call *Call) error
+
+// Middleware wraps an Invoker. The same signature serves server and client
+// chains (Call.Server tells them apart); the first middleware given runs
+// outermost.
+type Middleware func(next Invoker) Invoker
+
+func chain(mws []Middleware, last Invoker) Invoker {
+	for i := len(mws) - 1; i >= 0; i-- {
+		last = mws[i](last)
+	}
+	return last
+}
+
+type callKey struct{}
+
+// CallFromContext returns the call that ctx belongs to: inside a server
+// handler the incoming call (its TARS context and status maps, the caller's
+// address); inside a client middleware the outgoing one.
+func CallFromContext(ctx context.Context) (*Call, bool) {
+	c, ok := ctx.Value(callKey{}).(*Call)
+	return c, ok
+}
+
+// SetResponseContext sets an entry of the response's TARS context map of the
+// server call that ctx belongs to. It reports false outside a server call.
+func SetResponseContext(ctx context.Context, key, value string) bool {
+	c, ok := CallFromContext(ctx)
+	if !ok || !c.Server {
+		return false
+	}
+	if c.ResponseContext == nil {
+		c.ResponseContext = map[string]string{}
+	}
+	c.ResponseContext[key] = value
+	return true
+}
+
+// SetResponseStatus sets an entry of the response's TARS status map of the
+// server call that ctx belongs to. It reports false outside a server call.
+func SetResponseStatus(ctx context.Context, key, value string) bool {
+	c, ok := CallFromContext(ctx)
+	if !ok || !c.Server {
+		return false
+	}
+	if c.ResponseStatus == nil {
+		c.ResponseStatus = map[string]string{}
+	}
+	c.ResponseStatus[key] = value
+	return true
+}
+
+type outKey struct{ status bool }
+
+// WithOutgoingContext returns a context whose calls carry the entries of m
+// in the request's TARS context map (merged over any set earlier).
+func WithOutgoingContext(ctx context.Context, m map[string]string) context.Context {
+	return withOutgoing(ctx, outKey{}, m)
+}
+
+// WithOutgoingStatus returns a context whose calls carry the entries of m in
+// the request's TARS status map (merged over any set earlier).
+func WithOutgoingStatus(ctx context.Context, m map[string]string) context.Context {
+	return withOutgoing(ctx, outKey{status: true}, m)
+}
+
+func withOutgoing(ctx context.Context, k outKey, m map[string]string) context.Context {
+	old, _ := ctx.Value(k).(map[string]string)
+	merged := make(map[string]string, len(old)+len(m))
+	for k, v := range old {
+		merged[k] = v
+	}
+	for k, v := range m {
+		merged[k] = v
+	}
+	return context.WithValue(ctx, k, merged)
+}
+
+func outgoing(ctx context.Context, status bool) map[string]string {
+	m, _ := ctx.Value(outKey{status: status}).(map[string]string)
+	return m
+}
