@@ -63,10 +63,11 @@ func TestEndpointDeclarationRule(t *testing.T) {
 		{"scalar request", func() { tars.NewEndpoint[int32, tars.Void](svc, "f") }, "must be a struct"},
 		{"bad name", func() { tars.NewEndpoint[goodArgs, tars.Void](svc, "1x") }, "not a valid TARS identifier"},
 		{"tars_ping", func() { tars.NewEndpoint[tars.Void, tars.Void](svc, "tars_ping") }, "built in"},
-		{"duplicate param name", func() { tars.NewEndpoint[struct {
-			A int32 `tars:"1,name=a"`
-			B int32 `tars:"2,name=a"`
-		}, tars.Void](svc, "g")
+		{"duplicate param name", func() {
+			tars.NewEndpoint[struct {
+				A int32 `tars:"1,name=a"`
+				B int32 `tars:"2,name=a"`
+			}, tars.Void](svc, "g")
 		}, "used twice"},
 		{"out name clash", func() { tars.NewEndpoint[goodArgs, dupName](svc, "h") }, "used twice"},
 		{"ok", func() { tars.NewEndpoint[goodArgs, int32](svc, "ok") }, ""},

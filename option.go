@@ -134,7 +134,7 @@ type middlewareOption []Middleware
 
 func (o middlewareOption) applyServer(c *serverConfig) { c.middleware = append(c.middleware, o...) }
 func (o middlewareOption) applyClient(c *clientConfig) { c.middleware = append(c.middleware, o...) }
-func (o middlewareOption) String() string            { return fmt.Sprintf("WithMiddleware(%d)", len(o)) }
+func (o middlewareOption) String() string              { return fmt.Sprintf("WithMiddleware(%d)", len(o)) }
 
 // WithMiddleware appends middleware to the chain of a server or a client;
 // the first runs outermost.
@@ -192,7 +192,9 @@ func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, 
 
 type backoffOption struct{ min, max time.Duration }
 
-func (o backoffOption) applyClient(c *clientConfig) { c.backoffMin, c.backoffMax = o.min, max(o.min, o.max) }
+func (o backoffOption) applyClient(c *clientConfig) {
+	c.backoffMin, c.backoffMax = o.min, max(o.min, o.max)
+}
 func (o backoffOption) String() string {
 	return fmt.Sprintf("WithReconnectBackoff(%v, %v)", o.min, o.max)
 }

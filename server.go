@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-		"net"
+	"net"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"

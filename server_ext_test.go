@@ -394,8 +394,8 @@ func TestBrokenFrameClosesOnlyThatConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]byte{
-		binary.BigEndian.AppendUint32(nil, 2),       // length below 4
-		binary.BigEndian.AppendUint32(nil, 1<<20),   // over the maximum
+		binary.BigEndian.AppendUint32(nil, 2),                                 // length below 4
+		binary.BigEndian.AppendUint32(nil, 1<<20),                             // over the maximum
 		append(binary.BigEndian.AppendUint32(nil, 8), 0xff, 0xff, 0xff, 0xff), // not a packet
 	} {
 		nc, err := net.Dial("tcp", ts.addr)

@@ -71,4 +71,3 @@ func Logging(l *slog.Logger) tars.Middleware {
 		}
 	}
 }
-

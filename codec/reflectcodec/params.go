@@ -3,8 +3,8 @@ package reflectcodec
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"reflect"
+	"strconv"
 	"unsafe"
 
 	"github.com/gotars/tars/codec"
