@@ -21,6 +21,11 @@
 //	        vector<UserInfo> batchGetUsers(vector<int> userIds);
 //	    };
 //	};
+//
+// The directive below names the TARS module (idl-export's output); without
+// it the module would be the package name, userapi.
+//
+//tars:module UserService
 package userapi
 
 import "github.com/gotars/tars"
