@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -184,6 +185,13 @@ func (c *Conn) Write(frame []byte) error {
 		return nil
 	}
 	c.flushing = true
+	// Give the goroutines that are about to write a moment to queue their
+	// frames behind ours: one write for many frames saves a system call
+	// (and a wake-up of the reader) per frame under load, and costs next
+	// to nothing when nothing else is runnable.
+	c.wmu.Unlock()
+	runtime.Gosched()
+	c.wmu.Lock()
 	for len(c.wbuf) > 0 {
 		out := c.wbuf
 		c.wbuf = c.spare[:0]
