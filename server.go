@@ -219,8 +219,16 @@ func (s *Server) waitBound(req *protocol.RequestPacket) time.Duration {
 // run decodes, invokes and answers one request; it holds a handler token.
 func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serverMethod, recv time.Time) {
 	defer s.inflight.Done()
-	defer func() { <-s.sem }()
+	released := false
+	release := func() { // the token goes back as soon as the handler is done
+		if !released {
+			released = true
+			<-s.sem
+		}
+	}
+	defer release()
 	if time.Since(recv) > s.waitBound(req) {
+		release()
 		s.fail(peer, req, NewError(CodeServerQueueTimeout, "request waited past its timeout"))
 		return
 	}
@@ -232,6 +240,7 @@ func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serve
 	}
 	rq := sm.newReq()
 	if err := decodeArgs(sm.m, req.Version, req.Buffer, rq); err != nil {
+		release()
 		s.fail(peer, req, wrapError(CodeServerDecodeErr, err))
 		return
 	}
@@ -243,6 +252,7 @@ func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serve
 		defer cancel()
 	}
 	err := s.invoke(ctx, sm, call)
+	release()
 	if call.Oneway {
 		return
 	}
