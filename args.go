@@ -62,7 +62,7 @@ func encodeParams(ps *reflectcodec.Params, version int16, w *codec.Writer, v any
 		protocol.EncodeTUPAttrs(w, attrs)
 		return nil
 	case VersionJSON:
-		b, err := ps.AppendJSON(w.Bytes(), v, protocol.TUPRetKey)
+		b, err := ps.AppendJSON(w.Bytes(), v)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) err
 		}
 		return nil
 	case VersionJSON:
-		return ps.DecodeJSON(buf, v, protocol.TUPRetKey)
+		return ps.DecodeJSON(buf, v)
 	}
 	return badVersion(version)
 }

@@ -142,6 +142,18 @@ func SplitFrame(buf []byte, maxLen int) (frameLen int, err error) {
 	return n, nil
 }
 
+// FrameLen reports the length that the frame at the start of buf declares,
+// whether or not all of it is there yet: 0 with a nil error when buf holds
+// fewer than 4 bytes, a *FrameError when the length is below 4 or above
+// maxLen (≤ 0 means DefaultMaxPacket). Stream readers use it to know how
+// much to wait for.
+func FrameLen(buf []byte, maxLen int) (int, error) {
+	if len(buf) < headerLen {
+		return 0, nil
+	}
+	return checkLength(binary.BigEndian.Uint32(buf), maxLen)
+}
+
 func checkLength(n uint32, maxLen int) (int, error) {
 	if maxLen <= 0 {
 		maxLen = DefaultMaxPacket

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -9,55 +8,23 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/gotars/tars/protocol"
 )
 
 // DefaultMaxFrame is the largest frame accepted unless configured otherwise:
 // TarsGo's default, 10,485,760 bytes.
-const DefaultMaxFrame = 10485760
+const DefaultMaxFrame = protocol.DefaultMaxPacket
 
 // HeaderLen is the length of the frame header: a big-endian uint32 that
 // counts itself and the packet.
 const HeaderLen = 4
 
-// Frame errors: a peer that sends either is broken and its connection is
-// closed.
-var (
-	ErrFrameTooShort = errors.New("transport: frame length below 4")
-	ErrFrameTooLarge = errors.New("transport: frame length above the maximum")
-	// ErrClosed is returned by writes on a closed connection.
-	ErrClosed = errors.New("transport: connection closed")
-)
+// ErrClosed is returned by writes on a closed connection.
+var ErrClosed = errors.New("transport: connection closed")
 
-// FrameError reports a malformed frame header.
-type FrameError struct {
-	Length uint32 // the length the header claimed
-	Max    int    // the maximum in force
-	Err    error  // ErrFrameTooShort or ErrFrameTooLarge
-}
-
-// Error describes the bad header.
-func (e *FrameError) Error() string {
-	return fmt.Sprintf("%v: %d (maximum %d)", e.Err, e.Length, e.Max)
-}
-
-// Unwrap returns ErrFrameTooShort or ErrFrameTooLarge.
-func (e *FrameError) Unwrap() error { return e.Err }
-
-// FrameLen reads the length of the frame that starts at b: 0 when fewer
-// than 4 bytes are there, an error when the length is below 4 or above max.
-func FrameLen(b []byte, max int) (int, error) {
-	if len(b) < HeaderLen {
-		return 0, nil
-	}
-	n := binary.BigEndian.Uint32(b)
-	if n < HeaderLen {
-		return 0, &FrameError{Length: n, Max: max, Err: ErrFrameTooShort}
-	}
-	if uint64(n) > uint64(max) {
-		return 0, &FrameError{Length: n, Max: max, Err: ErrFrameTooLarge}
-	}
-	return int(n), nil
-}
+// A malformed frame header closes the connection with a *protocol.FrameError
+// wrapping protocol.ErrFrameTooShort or protocol.ErrFrameTooLarge.
 
 // Peer is where a received frame came from and where its answer goes.
 type Peer interface {
@@ -236,7 +203,7 @@ func (c *Conn) writeDatagram(frame []byte) error {
 
 // Serve reads frames and hands each to OnFrame until the connection fails or
 // is closed; then it closes the connection and returns the error (nil after
-// Close or a clean EOF). A malformed frame header is a *FrameError.
+// Close or a clean EOF). A malformed frame header is a *protocol.FrameError.
 func (c *Conn) Serve() error {
 	var err error
 	if c.packet {
@@ -258,7 +225,7 @@ func (c *Conn) serveStream() error {
 		// Hand over every whole frame in buf[start:end].
 		need := HeaderLen
 		for end-start >= HeaderLen {
-			n, err := FrameLen(buf[start:end], c.cfg.MaxFrame)
+			n, err := protocol.FrameLen(buf[start:end], c.cfg.MaxFrame)
 			if err != nil {
 				return err
 			}
@@ -313,7 +280,7 @@ func (c *Conn) serveDatagrams() error {
 // dispatchDatagram hands over the frame in one datagram; malformed datagrams
 // are dropped (UDP has no connection to close).
 func dispatchDatagram(d []byte, max int, fn FrameFunc, p Peer) {
-	n, err := FrameLen(d, max)
+	n, err := protocol.FrameLen(d, max)
 	if err != nil || n == 0 || n != len(d) {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gotars/tars/protocol"
 )
 
 func frame(payload string) []byte {
@@ -104,10 +106,10 @@ func TestServerDropsBadFrames(t *testing.T) {
 		header uint32
 		want   error
 	}{
-		{"too short", 3, ErrFrameTooShort},
-		{"zero", 0, ErrFrameTooShort},
-		{"over maximum", 1 << 20, ErrFrameTooLarge},
-		{"4 GiB", 0xffffffff, ErrFrameTooLarge},
+		{"too short", 3, protocol.ErrFrameTooShort},
+		{"zero", 0, protocol.ErrFrameTooShort},
+		{"over maximum", 1 << 20, protocol.ErrFrameTooLarge},
+		{"4 GiB", 0xffffffff, protocol.ErrFrameTooLarge},
 	}
 	s, addr, errs := echoServer(t, 1000)
 	for _, tt := range tests {

@@ -1,10 +1,8 @@
 package reflectcodec
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
 	"unsafe"
 
 	"github.com/gotars/tars/codec"
@@ -29,6 +27,10 @@ type Params struct {
 	ps  []Param
 	std bool // StructParams (the value is a struct of parameters)
 }
+
+// RetName is the name of a method's return value (tag 0) in TUP and JSON
+// bodies.
+const RetName = "tars_ret"
 
 // Param describes one parameter of a Params.
 type Param struct {
@@ -56,6 +58,9 @@ func StructParams(t reflect.Type) (*Params, error) {
 	for i := range st.fields {
 		f := &st.fields[i]
 		f.tag.Require, f.omitDef = true, false
+		if f.tag.ID == 0 {
+			f.tag.Name = RetName // the return value, whatever the Go field's name
+		}
 		p.ps = append(p.ps, Param{Name: f.tag.Name, Tag: f.tag.ID, GoName: f.goName, Type: f.ti.rt})
 	}
 	st.required = st.all
@@ -164,56 +169,25 @@ func (p *Params) DecodeParam(r *codec.Reader, i int, v any, tag uint8) error {
 }
 
 // AppendJSON appends the parameters of *v as a JSON object keyed by
-// parameter name (JSON, version 5), the parameter at tag 0 under retKey.
-func (p *Params) AppendJSON(dst []byte, v any, retKey string) ([]byte, error) {
+// parameter name, keys sorted (JSON, version 5, as tars2go's generated
+// Dispatch writes it); the return value (tag 0) is under "tars_ret".
+func (p *Params) AppendJSON(dst []byte, v any) ([]byte, error) {
 	base, err := p.ptr(v)
 	if err != nil {
 		return dst, err
 	}
-	dst = append(dst, '{')
-	for i := range p.st.fields {
-		f := &p.st.fields[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		name := f.tag.Name
-		if f.tag.ID == 0 {
-			name = retKey
-		}
-		dst = strconv.AppendQuote(dst, name)
-		dst = append(dst, ':')
-		if dst, err = appendJSON(dst, f.ti, unsafe.Add(base, f.offset)); err != nil {
-			return dst, fieldErr(err, p.st, f)
-		}
-	}
-	return append(dst, '}'), nil
+	return appendJSONParams(dst, p.st, base)
 }
 
 // DecodeJSON reads the parameters of *v from a JSON object keyed by
-// parameter name, the parameter at tag 0 under retKey. A missing parameter
-// is an error; unknown keys are ignored.
-func (p *Params) DecodeJSON(data []byte, v any, retKey string) error {
+// parameter name. Unknown keys are ignored; an absent parameter takes its
+// zero value, as tars2go's generated Dispatch does (JSON clients often leave
+// zero values out). Malformed JSON or a value of the wrong type is a
+// *codec.Error.
+func (p *Params) DecodeJSON(data []byte, v any) error {
 	base, err := p.ptr(v)
 	if err != nil {
 		return err
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return fmt.Errorf("reflectcodec: JSON parameters: %w", err)
-	}
-	for i := range p.st.fields {
-		f := &p.st.fields[i]
-		name := f.tag.Name
-		if f.tag.ID == 0 {
-			name = retKey
-		}
-		raw, ok := obj[name]
-		if !ok {
-			return fmt.Errorf("reflectcodec: JSON parameter %q missing", name)
-		}
-		if err := decodeJSON(raw, f.ti, unsafe.Add(base, f.offset)); err != nil {
-			return fmt.Errorf("reflectcodec: JSON parameter %q: %w", name, err)
-		}
-	}
-	return nil
+	return decodeJSONParams(data, p.st, base, false)
 }
