@@ -52,7 +52,7 @@ type Everything struct {
 	ArrB    [4]byte                       `tars:"23"`
 	Big     int32                         `tars:"255"`
 	Skipped string                        `tars:"-"`
-	private int
+	private int                           // unexported: ignored by the codec, even though int is not a TARS type
 }
 
 func sample() Everything {
@@ -409,5 +409,25 @@ func TestParseTag(t *testing.T) {
 	want := reflectcodec.Tag{ID: 3, Require: true, Name: "hello", Default: "a,b", HasDefault: true}
 	if tag != want {
 		t.Fatalf("got %+v", tag)
+	}
+}
+
+func TestSkippedAndUnexportedFieldsAreNotEncoded(t *testing.T) {
+	a, b := sample(), sample()
+	b.Skipped, b.private = "not on the wire", 42
+	ea, err := reflectcodec.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, err := reflectcodec.Marshal(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ea, eb) {
+		t.Fatal("a skipped or unexported field changed the encoding")
+	}
+	var out Everything
+	if err := reflectcodec.Unmarshal(eb, &out); err != nil || out.Skipped != "" || out.private != 0 {
+		t.Fatalf("decoded %q %d, %v", out.Skipped, out.private, err)
 	}
 }
