@@ -83,8 +83,9 @@ func sortAttrs(a []protocol.TUPAttr) {
 func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) error {
 	switch version {
 	case VersionTARS:
-		r := codec.NewReader(buf)
-		return ps.Decode(r, v)
+		var r codec.Reader
+		r.Reset(buf)
+		return ps.Decode(&r, v)
 	case VersionTUP:
 		attrs, err := protocol.DecodeTUP(buf)
 		if err != nil {

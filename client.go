@@ -93,7 +93,6 @@ func (c *Client) invoke(ctx context.Context, m *method, req, rsp any, oneway boo
 		Context: maps.Clone(outgoing(ctx, false)), Status: maps.Clone(outgoing(ctx, true)),
 		Request: req, Response: rsp, m: m,
 	}
-	ctx = context.WithValue(ctx, callKey{}, call)
 	return c.chain(ctx, call)
 }
 
@@ -106,10 +105,6 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	timeout := c.cfg.timeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
-	} else {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
 	}
 	if timeout <= 0 {
 		return &Error{Code: CodeInvokeTimeout, Message: "deadline passed before the call was sent", cause: context.DeadlineExceeded}
@@ -155,27 +150,37 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		}
 		return nil
 	}
-	ch, err := cc.register(call.RequestID)
+	wt, err := cc.register(call.RequestID)
 	if err != nil {
 		return err
 	}
+	defer putWaiter(wt)
 	if err := cc.conn.Write(frame); err != nil {
 		cc.unregister(call.RequestID)
 		return wrapError(CodeSendRequestErr, err)
 	}
-	var res *result
+	// Wait for the answer, the timeout or the caller giving up. A pooled
+	// timer rather than a context.WithTimeout: no allocation per call.
+	t := getTimer(timeout)
+	defer putTimer(t)
+	var cause error
 	select {
-	case res = <-ch:
+	case <-wt.done:
+	case <-t.C:
+		cause = context.DeadlineExceeded
 	case <-ctx.Done():
-		if !cc.unregister(call.RequestID) {
-			res = <-ch // the answer is being delivered: take it
-			break
-		}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &Error{Code: CodeInvokeTimeout, Message: fmt.Sprintf("%s.%s: no answer within %v", c.servant, m.name, timeout), cause: ctx.Err()}
-		}
-		return ctx.Err()
+		cause = ctx.Err()
 	}
+	if cause != nil {
+		if cc.unregister(call.RequestID) {
+			if errors.Is(cause, context.DeadlineExceeded) {
+				return &Error{Code: CodeInvokeTimeout, Message: fmt.Sprintf("%s.%s: no answer within %v", c.servant, m.name, timeout), cause: cause}
+			}
+			return cause
+		}
+		<-wt.done // the answer is being delivered: take it
+	}
+	res := wt
 	if res.err != nil {
 		return res.err
 	}
@@ -255,7 +260,7 @@ func (c *Client) slotConn(ctx context.Context, a transport.Address, s *connSlot)
 		return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: %v", a, err), cause: err}
 	}
 	s.failures, s.lastErr = 0, nil
-	cc := &clientConn{pending: map[int32]chan *result{}, log: c.logger()}
+	cc := &clientConn{pending: map[int32]*waiter{}, log: c.logger()}
 	cc.conn = transport.NewConn(nc, transport.ConnConfig{
 		MaxFrame: c.cfg.maxPacket, WriteTimeout: c.cfg.writeTimeout,
 		OnFrame: cc.onFrame, OnClose: cc.onClose,
@@ -285,10 +290,37 @@ func (c *Client) dial(ctx context.Context, a transport.Address) (net.Conn, error
 	return d.DialContext(dctx, network, a.HostPort())
 }
 
-// result is what the read loop hands to a waiting call.
-type result struct {
+// waiter is a call waiting for its answer: the read loop fills resp or err
+// and then signals done. Waiters are pooled; a waiter goes back to the pool
+// only once nobody can signal it any more.
+type waiter struct {
+	done chan struct{}
 	resp protocol.ResponsePacket
 	err  error
+}
+
+var waiterPool = sync.Pool{New: func() any { return &waiter{done: make(chan struct{}, 1)} }}
+
+func putWaiter(w *waiter) {
+	w.resp, w.err = protocol.ResponsePacket{}, nil
+	waiterPool.Put(w)
+}
+
+var timerPool sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timerPool.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putTimer stops t and pools it. Since Go 1.23 a stopped timer's channel
+// holds no stale value, so Reset is safe on reuse.
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timerPool.Put(t)
 }
 
 // clientConn is one multiplexed connection and its calls in flight.
@@ -296,7 +328,7 @@ type clientConn struct {
 	conn    *transport.Conn
 	log     *slog.Logger
 	mu      sync.Mutex
-	pending map[int32]chan *result
+	pending map[int32]*waiter
 	dead    error
 }
 
@@ -306,15 +338,15 @@ func (cc *clientConn) isDead() bool {
 	return cc.dead != nil
 }
 
-func (cc *clientConn) register(id int32) (chan *result, error) {
-	ch := make(chan *result, 1)
+func (cc *clientConn) register(id int32) (*waiter, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.dead != nil {
 		return nil, wrapError(CodeSendRequestErr, cc.dead)
 	}
-	cc.pending[id] = ch
-	return ch, nil
+	w := waiterPool.Get().(*waiter)
+	cc.pending[id] = w
+	return w, nil
 }
 
 // unregister forgets call id; it reports false when the answer has already
@@ -330,8 +362,8 @@ func (cc *clientConn) unregister(id int32) bool {
 func (cc *clientConn) onFrame(_ transport.Peer, frame []byte) {
 	data := make([]byte, len(frame)) // the read buffer is reused; sBuffer aliases data
 	copy(data, frame)
-	res := new(result)
-	if err := protocol.DecodeResponse(data, &res.resp); err != nil {
+	var resp protocol.ResponsePacket
+	if err := protocol.DecodeResponse(data, &resp); err != nil {
 		if cc.log != nil {
 			cc.log.Warn("tars: undecodable response; closing the connection", "remote", cc.conn.RemoteAddr().String(), "err", err)
 		}
@@ -339,11 +371,12 @@ func (cc *clientConn) onFrame(_ transport.Peer, frame []byte) {
 		return
 	}
 	cc.mu.Lock()
-	ch := cc.pending[res.resp.RequestID]
-	delete(cc.pending, res.resp.RequestID)
+	w := cc.pending[resp.RequestID]
+	delete(cc.pending, resp.RequestID)
 	cc.mu.Unlock()
-	if ch != nil {
-		ch <- res
+	if w != nil { // nil: an answer that came after its call gave up
+		w.resp = resp
+		w.done <- struct{}{}
 	}
 }
 
@@ -354,9 +387,10 @@ func (cc *clientConn) onClose(_ *transport.Conn, err error) {
 	cc.mu.Lock()
 	cc.dead = err
 	pending := cc.pending
-	cc.pending = map[int32]chan *result{}
+	cc.pending = map[int32]*waiter{}
 	cc.mu.Unlock()
-	for _, ch := range pending {
-		ch <- &result{err: &Error{Code: CodeSendRequestErr, Message: "connection lost: " + err.Error(), cause: err}}
+	for _, w := range pending {
+		w.err = &Error{Code: CodeSendRequestErr, Message: "connection lost: " + err.Error(), cause: err}
+		w.done <- struct{}{}
 	}
 }

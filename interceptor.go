@@ -55,9 +55,9 @@ func chain(mws []Middleware, last Invoker) Invoker {
 
 type callKey struct{}
 
-// CallFromContext returns the call that ctx belongs to: inside a server
-// handler the incoming call (its TARS context and status maps, the caller's
-// address); inside a client middleware the outgoing one.
+// CallFromContext returns the server call that ctx belongs to, inside a
+// handler or a server middleware: its TARS context and status maps, the
+// caller's address. (Client middleware get their *Call as an argument.)
 func CallFromContext(ctx context.Context) (*Call, bool) {
 	c, ok := ctx.Value(callKey{}).(*Call)
 	return c, ok
