@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gotars/tars/codec/reflectcodec"
 	"github.com/gotars/tars/protocol"
 	"github.com/gotars/tars/transport"
 )
@@ -393,4 +394,16 @@ func (cc *clientConn) onClose(_ *transport.Conn, err error) {
 		w.err = &Error{Code: CodeSendRequestErr, Message: "connection lost: " + err.Error(), cause: err}
 		w.done <- struct{}{}
 	}
+}
+
+// pingMethod is the built-in tars_ping: no parameters, no results.
+var pingMethod = func() *method {
+	in, _ := reflectcodec.StructParams(voidType)
+	return &method{svc: &Service{name: "tars"}, name: "tars_ping", reqType: voidType, rspType: voidType, in: in}
+}()
+
+// Ping calls the built-in tars_ping of the servant, which every TARS server
+// answers: a health check that needs no declared endpoint.
+func (c *Client) Ping(ctx context.Context) error {
+	return c.invoke(ctx, pingMethod, &Void{}, &Void{}, false)
 }

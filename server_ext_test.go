@@ -541,3 +541,29 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestPingAndRoundRobin(t *testing.T) {
+	a, b := startServer(t), startServer(t)
+	pa := a.obj[strings.Index(a.obj, "@")+1:]
+	pb := b.obj[strings.Index(b.obj, "@")+1:]
+	c := newClient(t, "Test.Server.TestObj@"+pa+":"+pb, tars.WithConnsPerEndpoint(1))
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := echo.Send(context.Background(), c, echoArgs{S: "oneway"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		select {
+		case <-a.onewayHit:
+		case <-b.onewayHit:
+		case <-time.After(5 * time.Second):
+			t.Fatal("oneway calls not served")
+		}
+	}
+	if a.oneways.Load() != 5 || b.oneways.Load() != 5 {
+		t.Fatalf("round robin: %d and %d calls", a.oneways.Load(), b.oneways.Load())
+	}
+}
