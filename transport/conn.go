@@ -23,6 +23,9 @@ const HeaderLen = 4
 // ErrClosed is returned by writes on a closed connection.
 var ErrClosed = errors.New("transport: connection closed")
 
+// ErrSlowPeer closes a connection whose peer does not read what we write.
+var ErrSlowPeer = errors.New("transport: peer does not read; write queue full")
+
 // A malformed frame header closes the connection with a *protocol.FrameError
 // wrapping protocol.ErrFrameTooShort or protocol.ErrFrameTooLarge.
 
@@ -46,6 +49,11 @@ type FrameFunc func(p Peer, frame []byte)
 type ConnConfig struct {
 	MaxFrame     int           // largest frame accepted; DefaultMaxFrame when 0
 	WriteTimeout time.Duration // bound on one socket write; none when 0
+	// MaxQueued bounds the bytes queued for writing and not yet written: a
+	// peer that stops reading while we keep producing is disconnected with
+	// ErrSlowPeer instead of growing the queue without end. Default: the
+	// larger of 32 MiB and 4 × MaxFrame.
+	MaxQueued int
 	// OnFrame is called from the read loop for every frame.
 	OnFrame FrameFunc
 	// OnClose is called once, after the connection has closed, with the
@@ -84,6 +92,9 @@ type Conn struct {
 func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	if cfg.MaxFrame <= 0 {
 		cfg.MaxFrame = DefaultMaxFrame
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = max(32<<20, 4*cfg.MaxFrame)
 	}
 	_, packet := nc.(*net.UDPConn)
 	return &Conn{nc: nc, cfg: cfg, packet: packet, closed: make(chan struct{})}
@@ -145,6 +156,11 @@ func (c *Conn) Write(frame []byte) error {
 		err := c.werr
 		c.wmu.Unlock()
 		return err
+	}
+	if len(c.wbuf)+len(frame) > c.cfg.MaxQueued {
+		c.wmu.Unlock()
+		c.fail(ErrSlowPeer)
+		return ErrSlowPeer
 	}
 	c.wbuf = append(c.wbuf, frame...)
 	if c.flushing {

@@ -233,3 +233,38 @@ func readFull(nc net.Conn, b []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func TestSlowPeerIsDisconnected(t *testing.T) {
+	a, b := net.Pipe() // b never reads: a write to a blocks
+	defer b.Close()
+	c := NewConn(a, ConnConfig{MaxQueued: 1 << 10, OnFrame: func(Peer, []byte) {}})
+	go c.Serve()
+	// Two writers: whichever flushes blocks in the pipe, the other queues
+	// until the bound closes the connection, which unblocks the first.
+	errc := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for i := 0; i < 10000; i++ {
+				if err := c.Write(frame(string(make([]byte, 100)))); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 2 {
+		select {
+		case err := <-errc:
+			if err == nil {
+				t.Fatal("10000 frames queued to a peer that does not read")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("writers blocked")
+		}
+	}
+	<-c.Done()
+	if !errors.Is(c.Err(), ErrSlowPeer) {
+		t.Fatalf("closed with %v", c.Err())
+	}
+}
