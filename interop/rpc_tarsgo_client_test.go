@@ -575,3 +575,32 @@ func TestRPCTarsGoClientRandom(t *testing.T) {
 		t.Fatalf("queryUsers: total %d, %v; want %d users", p.Total, err, valid)
 	}
 }
+
+// TestRPCTarsGoClientVersions records that a tars2go-generated client speaks
+// only TARS (version 1): ServantProxy.TarsSetVersion changes the packet's
+// iVersion but the generated methods still write and read the parameters by
+// tag, so a TUP or JSON call fails against TarsGo's own server as against
+// gotars' (in TUP the answer, in the RequestPacket layout, is not even
+// matched to the call, which times out). TUP and JSON calls into gotars are
+// proven with hand-built packets (TestRPCVersionsDifferential) and with
+// gotars' client against TarsGo (TestRPCDemoAgainstTarsGo).
+func TestRPCTarsGoClientVersions(t *testing.T) {
+	gs := rpcStartGotars(t)
+	ts, _ := rpcStartTarsGo(t)
+	for _, v := range []int16{3, 5} {
+		for _, obj := range []string{gs.Obj(), ts.Endpoint()} {
+			sp := tarsgo.NewServantProxy(rpcComm(), obj)
+			sp.TarsSetVersion(v)
+			c := UserService.NewUserService()
+			c.SetServant(sp)
+			var out UserService.UserInfo
+			u := UserService.UserInfo{UserName: "v", Email: "v@example.com"}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			ret, err := c.CreateUserWithContext(ctx, &u, &out)
+			cancel()
+			if err == nil {
+				t.Errorf("generated client with iVersion %d against %s: ret %d, no error; TarsGo's client now speaks TUP/JSON: test it", v, obj, ret)
+			}
+		}
+	}
+}
