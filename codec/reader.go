@@ -69,21 +69,36 @@ func (r *Reader) Leave() { r.depth-- }
 
 // ReadHead reads the next head.
 func (r *Reader) ReadHead() (Head, error) {
-	if r.off >= len(r.buf) {
+	// The common case, a one-byte head of a valid type, without a stack
+	// frame for the error paths.
+	if off := r.off; uint(off) < uint(len(r.buf)) {
+		if b := r.buf[off]; b < 0xF0 && b&0x0F <= byte(SimpleList) {
+			r.off = off + 1
+			return Head{Tag: b >> 4, Type: Type(b & 0x0F)}, nil
+		}
+	}
+	return r.readHead()
+}
+
+// readHead is ReadHead's general case: a two-byte head, an invalid type or
+// the end of the input.
+func (r *Reader) readHead() (Head, error) {
+	off := r.off
+	if off < 0 || off >= len(r.buf) {
 		return Head{}, r.Errorf(ErrTruncated, -1, "head", "end of input")
 	}
-	b := r.buf[r.off]
+	b := r.buf[off]
 	h := Head{Tag: b >> 4, Type: Type(b & 0x0F)}
-	if h.Tag == 15 {
-		if r.off+1 >= len(r.buf) {
+	if b < 0xF0 {
+		r.off = off + 1
+	} else {
+		if off+1 >= len(r.buf) {
 			return Head{}, r.Errorf(ErrTruncated, -1, "tag byte", "end of input")
 		}
-		h.Tag = r.buf[r.off+1]
-		r.off += 2
-	} else {
-		r.off++
+		h.Tag = r.buf[off+1]
+		r.off = off + 2
 	}
-	if !h.Type.Valid() {
+	if h.Type > SimpleList {
 		return h, newError(ErrInvalidType, r.off-1, int(h.Tag), "type 0..13", h.Type.String())
 	}
 	return h, nil
@@ -116,32 +131,35 @@ func (r *Reader) IntBody(h Head, max Type) (int64, error) {
 	if h.Type > max {
 		return 0, r.mismatch(h, intExpect[max])
 	}
-	b := r.buf[r.off:]
+	off, buf := r.off, r.buf
+	if off < 0 || off > len(buf) {
+		return 0, r.need(1, int(h.Tag), "integer")
+	}
 	switch h.Type {
 	case Int1:
-		if len(b) < 1 {
+		if len(buf)-off < 1 {
 			return 0, r.need(1, int(h.Tag), "1 byte")
 		}
-		r.off++
-		return int64(int8(b[0])), nil
+		r.off = off + 1
+		return int64(int8(buf[off])), nil
 	case Int2:
-		if len(b) < 2 {
+		if len(buf)-off < 2 {
 			return 0, r.need(2, int(h.Tag), "2 bytes")
 		}
-		r.off += 2
-		return int64(int16(binary.BigEndian.Uint16(b))), nil
+		r.off = off + 2
+		return int64(int16(binary.BigEndian.Uint16(buf[off : off+2]))), nil
 	case Int4:
-		if len(b) < 4 {
+		if len(buf)-off < 4 {
 			return 0, r.need(4, int(h.Tag), "4 bytes")
 		}
-		r.off += 4
-		return int64(int32(binary.BigEndian.Uint32(b))), nil
+		r.off = off + 4
+		return int64(int32(binary.BigEndian.Uint32(buf[off : off+4]))), nil
 	default: // Int8
-		if len(b) < 8 {
+		if len(buf)-off < 8 {
 			return 0, r.need(8, int(h.Tag), "8 bytes")
 		}
-		r.off += 8
-		return int64(binary.BigEndian.Uint64(b)), nil
+		r.off = off + 8
+		return int64(binary.BigEndian.Uint64(buf[off : off+8])), nil
 	}
 }
 

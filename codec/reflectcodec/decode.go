@@ -17,7 +17,7 @@ var zeroBase byte
 // unknown tags are skipped; absent fields take their default (or zero), and an
 // absent require field is an error naming the Go type and field.
 func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested bool) error {
-	var seen [4]uint64
+	var seen [4]uint64 // the fields read, by index
 	for nested || r.Remaining() > 0 {
 		h, err := r.ReadHead()
 		if err != nil {
@@ -29,8 +29,8 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			}
 			return r.Errorf(codec.ErrMalformed, int(h.Tag), "field", "STRUCT_END outside a struct")
 		}
-		idx := st.byTag[h.Tag]
-		if idx < 0 {
+		idx := uint(st.byTag[h.Tag])
+		if idx >= uint(len(st.fields)) { // -1: a tag we do not know
 			if err := r.Skip(h); err != nil {
 				return err
 			}
@@ -38,19 +38,48 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 		}
 		f := &st.fields[idx]
 		p := unsafe.Add(base, f.offset)
-		switch f.ti.kind { // the common cases inline
-		case kInt32:
-			v, e := r.IntBody(h, codec.Int4)
-			*(*int32)(p), err = int32(v), e
+		var v int64
+		switch f.ti.kind { // the scalars and the common containers inline
+		case kBool:
+			v, err = r.IntBody(h, codec.Int1)
+			*(*bool)(p) = v != 0
+		case kInt8:
+			v, err = r.IntBody(h, codec.Int1)
+			*(*int8)(p) = int8(v)
+		case kInt16:
+			v, err = r.IntBody(h, codec.Int2)
+			*(*int16)(p) = int16(v)
+		case kInt32, kEnum:
+			v, err = r.IntBody(h, codec.Int4)
+			*(*int32)(p) = int32(v)
+		case kInt64:
+			*(*int64)(p), err = r.IntBody(h, codec.Int8)
+		case kUint8:
+			v, err = f.ti.intBody(r, h)
+			*(*uint8)(p) = uint8(v)
+		case kUint16:
+			v, err = f.ti.intBody(r, h)
+			*(*uint16)(p) = uint16(v)
+		case kUint32:
+			v, err = f.ti.intBody(r, h)
+			*(*uint32)(p) = uint32(v)
+		case kFloat32:
+			*(*float32)(p), err = r.FloatBody(h)
+		case kFloat64:
+			*(*float64)(p), err = r.DoubleBody(h)
 		case kString:
 			*(*string)(p), err = r.StringBody(h)
+		case kStrList:
+			err = decodeStrList(r, h, (*[]string)(p))
+		case kStrMap:
+			err = decodeStrMap(r, h, (*map[string]string)(p))
 		default:
 			err = decodeValue(r, f.ti, h, p)
 		}
 		if err != nil {
 			return pathErr(err, f.goName)
 		}
-		seen[idx>>6] |= 1 << (idx & 63)
+		seen[idx>>6&3] |= 1 << (idx & 63)
 	}
 	if seen != st.all {
 		for i := range st.fields {
@@ -124,9 +153,13 @@ func pathErr(err error, seg string) error {
 func elemHead(r *codec.Reader, tag uint8) (codec.Head, error) {
 	h, err := r.ReadHead()
 	if err == nil && h.Tag != tag {
-		err = r.Errorf(codec.ErrMalformed, int(h.Tag), "element with tag "+strconv.Itoa(int(tag)), "tag "+strconv.Itoa(int(h.Tag)))
+		err = elemTagError(r, h, tag)
 	}
 	return h, err
+}
+
+func elemTagError(r *codec.Reader, h codec.Head, tag uint8) error {
+	return r.Errorf(codec.ErrMalformed, int(h.Tag), "element with tag "+strconv.Itoa(int(tag)), "tag "+strconv.Itoa(int(h.Tag)))
 }
 
 func (ti *typeInfo) intBody(r *codec.Reader, h codec.Head) (int64, error) {
@@ -215,9 +248,7 @@ func decodeValue(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 	case kArray:
 		return decodeArray(r, ti, h, p)
 	case kStrMap:
-		m, err := r.StringMapBody(h)
-		*(*map[string]string)(p) = m
-		return err
+		return decodeStrMap(r, h, (*map[string]string)(p))
 	case kMap:
 		return decodeMap(r, ti, h, p)
 	case kStruct:
@@ -262,6 +293,12 @@ func listLen(r *codec.Reader, elem *typeInfo, h codec.Head) (int, error) {
 	return n, err
 }
 
+// Strings decoded into a []string or a map[string]string share one
+// allocation per container instead of one each: the elements are first read
+// as views of the input, measured, and then copied together into a block that
+// only these strings reference. No decoded string aliases the caller's input;
+// a string kept from such a container keeps the container's block alive.
+
 func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 	n, err := r.ListLen(h)
 	if err != nil {
@@ -271,17 +308,114 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 		return r.Errorf(codec.ErrTooLong, int(h.Tag), "list within "+strconv.Itoa(r.Remaining())+" bytes", "length "+strconv.Itoa(n))
 	}
 	s := make([]string, n)
+	total := 0
 	for i := range s {
-		eh, err := elemHead(r, 0)
+		eh, err := r.ReadHead()
+		if err == nil && eh.Tag != 0 {
+			err = elemTagError(r, eh, 0)
+		}
 		if err != nil {
 			return pathErr(err, "["+strconv.Itoa(i)+"]")
 		}
-		if s[i], err = r.StringBody(eh); err != nil {
+		b, err := r.StringBytesBody(eh)
+		if err != nil {
 			return pathErr(err, "["+strconv.Itoa(i)+"]")
 		}
+		s[i] = codec.UnsafeString(b) // a view of the input until copied below
+		total += len(b)
+	}
+	block := make([]byte, 0, total)
+	for i, v := range s {
+		s[i], block = blockCopy(block, v) // "" for an empty string: no pointer into the input
 	}
 	*dst = s
 	return nil
+}
+
+// decodeStrMap reads a map<string,string>. Up to 8 entries are read in one
+// pass into a scratch array on the stack; larger maps take two passes over
+// their bytes, the first to check every entry and measure the strings, the
+// second to copy them. Either way the strings land in one block.
+func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
+	n, err := r.MapLen(h)
+	if err != nil {
+		return err
+	}
+	var scratch [16]string
+	region := r.Rest()
+	total := 0
+	for i := range n {
+		for tag := uint8(0); tag < 2; tag++ {
+			eh, err := r.ReadHead()
+			if err == nil && eh.Tag != tag {
+				err = elemTagError(r, eh, tag)
+			}
+			if err != nil {
+				return pathErr(err, "["+strconv.Itoa(i)+"]")
+			}
+			b, err := r.StringBytesBody(eh)
+			if err != nil {
+				return pathErr(err, "["+strconv.Itoa(i)+"]")
+			}
+			if j := 2*i + int(tag); j < len(scratch) {
+				scratch[j] = codec.UnsafeString(b) // a view of the input until copied below
+			}
+			total += len(b)
+		}
+	}
+	m := make(map[string]string, n)
+	block := make([]byte, 0, total)
+	if 2*n <= len(scratch) {
+		for i := 0; i < 2*n; i += 2 {
+			var k, v string
+			k, block = blockCopy(block, scratch[i])
+			v, block = blockCopy(block, scratch[i+1])
+			m[k] = v
+		}
+		*dst = m
+		return nil
+	}
+	var sub codec.Reader
+	sub.SetLimits(r.Limits())
+	sub.Reset(region[:len(region)-r.Remaining()])
+	for range n {
+		var k, v string
+		if k, block, err = blockString(&sub, block); err != nil {
+			return err
+		}
+		if v, block, err = blockString(&sub, block); err != nil {
+			return err
+		}
+		m[k] = v
+	}
+	*dst = m
+	return nil
+}
+
+// blockCopy copies s to the end of block, which has the capacity for it, and
+// returns the copy.
+func blockCopy(block []byte, s string) (string, []byte) {
+	if len(s) == 0 {
+		return "", block
+	}
+	off := len(block)
+	block = append(block, s...)
+	return unsafe.String(&block[off], len(s)), block
+}
+
+// blockString reads a string that decodeStrMap has checked already and copies
+// it to the end of block, which has the capacity for it.
+func blockString(r *codec.Reader, block []byte) (string, []byte, error) {
+	h, err := r.ReadHead()
+	if err != nil {
+		return "", block, err
+	}
+	b, err := r.StringBytesBody(h)
+	if err != nil {
+		return "", block, err
+	}
+	s, block := blockCopy(block, codec.UnsafeString(b))
+	return s, block, nil
 }
 
 func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) error {
@@ -292,17 +426,41 @@ func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 	if err != nil {
 		return err
 	}
+	if n == 0 {
+		*(*sliceHeader)(p) = sliceHeader{data: unsafe.Pointer(&zeroBase)}
+		return nil
+	}
 	if err := r.Enter(); err != nil {
 		return err
 	}
 	defer r.Leave()
-	var data unsafe.Pointer
-	if n == 0 {
-		data = unsafe.Pointer(&zeroBase)
-	} else {
-		data = reflect.MakeSlice(ti.rt, n, n).UnsafePointer()
-	}
+	// A new backing array straight into the destination: reflect.MakeSlice
+	// would allocate a slice header on top of it.
+	*(*sliceHeader)(p) = sliceHeader{}
+	sv := reflect.NewAt(ti.rt, p).Elem()
+	sv.Grow(n)
+	sv.SetLen(n)
+	data := (*sliceHeader)(p).data
 	elem := ti.elem
+	if elem.kind == kStruct { // vector<struct>, the common case, without the per-element switch
+		if err := r.Enter(); err != nil {
+			return err
+		}
+		defer r.Leave()
+		for i := range n {
+			eh, err := elemHead(r, 0)
+			if err == nil && eh.Type != codec.StructBegin {
+				err = r.Errorf(codec.ErrTypeMismatch, int(eh.Tag), "STRUCT_BEGIN", eh.Type.String())
+			}
+			if err == nil {
+				err = decodeFields(r, elem.st, unsafe.Add(data, uintptr(i)*elem.size), true)
+			}
+			if err != nil {
+				return pathErr(err, "["+strconv.Itoa(i)+"]")
+			}
+		}
+		return nil
+	}
 	for i := range n {
 		eh, err := elemHead(r, 0)
 		if err == nil {
@@ -312,7 +470,6 @@ func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 			return pathErr(err, "["+strconv.Itoa(i)+"]")
 		}
 	}
-	*(*sliceHeader)(p) = sliceHeader{data: data, len: n, cap: n}
 	return nil
 }
 

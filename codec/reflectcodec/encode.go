@@ -1,6 +1,7 @@
 package reflectcodec
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"reflect"
@@ -24,49 +25,150 @@ var ErrTooLarge = errors.New("reflectcodec: value too large for TARS")
 // cycle through pointers, slices or maps.
 var ErrCycle = errors.New("reflectcodec: value nested too deep (cyclic?)")
 
+// encoder writes Go values as TARS. It works on a plain []byte threaded
+// through the append* methods (the fast path: no Writer field loads and stores
+// per value); fields and value wrap them for callers that hold a
+// *codec.Writer.
 type encoder struct {
 	w     *codec.Writer
 	depth int
 }
 
-// fields writes the fields of a struct in tag order (no STRUCT_BEGIN/END).
+// fields writes the fields of a struct in tag order (no STRUCT_BEGIN/END) to
+// e.w.
 func (e *encoder) fields(st *structInfo, base unsafe.Pointer) error {
-	w := e.w
+	b, err := e.appendFields(e.w.Bytes(), st, base)
+	e.w.SetBytes(b)
+	return err
+}
+
+// value writes the value at p with the given tag to e.w.
+func (e *encoder) value(ti *typeInfo, tag uint8, p unsafe.Pointer) error {
+	b, err := e.appendValue(e.w.Bytes(), ti, tag, p)
+	e.w.SetBytes(b)
+	return err
+}
+
+// appendHead appends a head: one byte for tags below 15, two above.
+func appendHead(b []byte, tag uint8, t codec.Type) []byte {
+	if tag < 15 {
+		return append(b, tag<<4|byte(t))
+	}
+	return append(b, 0xF0|byte(t), tag)
+}
+
+// appendInt appends v in the smallest width that holds it, zero as ZERO_TAG,
+// as codec.Writer.WriteInt64 and TarsGo do.
+func appendInt(b []byte, tag uint8, v int64) []byte {
+	switch {
+	case v == 0:
+		return appendHead(b, tag, codec.ZeroTag)
+	case v == int64(int8(v)):
+		return append(appendHead(b, tag, codec.Int1), byte(v))
+	case v == int64(int16(v)):
+		return binary.BigEndian.AppendUint16(appendHead(b, tag, codec.Int2), uint16(v))
+	case v == int64(int32(v)):
+		return binary.BigEndian.AppendUint32(appendHead(b, tag, codec.Int4), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(appendHead(b, tag, codec.Int8), uint64(v))
+}
+
+// appendString appends s as STRING1 (up to 255 bytes) or STRING4. The caller
+// checks that len(s) fits in 32 bits.
+func appendString(b []byte, tag uint8, s string) []byte {
+	switch {
+	case len(s) > 255:
+		b = binary.BigEndian.AppendUint32(appendHead(b, tag, codec.String4), uint32(len(s)))
+	case tag < 15:
+		b = append(b, tag<<4|byte(codec.String1), byte(len(s)))
+	default:
+		b = append(b, 0xF0|byte(codec.String1), tag, byte(len(s)))
+	}
+	return append(b, s...)
+}
+
+// appendBytes appends a SIMPLE_LIST, the encoding of vector<byte>.
+func appendBytes(b []byte, tag uint8, v []byte) []byte {
+	b = append(appendHead(b, tag, codec.SimpleList), byte(codec.Int1))
+	return append(appendInt(b, 0, int64(len(v))), v...)
+}
+
+// appendLen appends the head of a LIST or MAP and its length field.
+func appendLen(b []byte, tag uint8, t codec.Type, n int) []byte {
+	return appendInt(appendHead(b, tag, t), 0, int64(n))
+}
+
+func appendFloat32(b []byte, tag uint8, v float32) []byte {
+	return binary.BigEndian.AppendUint32(appendHead(b, tag, codec.Float), math.Float32bits(v))
+}
+
+func appendFloat64(b []byte, tag uint8, v float64) []byte {
+	return binary.BigEndian.AppendUint64(appendHead(b, tag, codec.Double), math.Float64bits(v))
+}
+
+// appendFields appends the fields of a struct in tag order (no
+// STRUCT_BEGIN/END). Optional fields equal to their default are left out, as
+// tars2go's generated WriteTo does; every case is inlined here because this
+// loop is the encoder's hot path.
+func (e *encoder) appendFields(b []byte, st *structInfo, base unsafe.Pointer) ([]byte, error) {
 	for i := range st.fields {
 		f := &st.fields[i]
 		p := unsafe.Add(base, f.offset)
-		// The common scalars inline; everything else through value.
+		var v int64
 		switch f.ti.kind {
-		case kInt32:
-			v := int64(*(*int32)(p))
-			if !f.omitDef || v != f.defInt {
-				w.WriteInt64(f.tag.ID, v)
+		case kBool:
+			v = b2i(*(*bool)(p))
+		case kInt8:
+			v = int64(*(*int8)(p))
+		case kInt16:
+			v = int64(*(*int16)(p))
+		case kInt32, kEnum:
+			v = int64(*(*int32)(p))
+		case kInt64:
+			v = *(*int64)(p)
+		case kUint8:
+			v = int64(*(*uint8)(p))
+		case kUint16:
+			v = int64(*(*uint16)(p))
+		case kUint32:
+			v = int64(*(*uint32)(p))
+		case kFloat32:
+			x := *(*float32)(p)
+			if !f.omitDef || float64(x) != f.defF {
+				b = appendFloat32(b, f.tag.ID, x)
 			}
 			continue
-		case kInt64:
-			v := *(*int64)(p)
-			if !f.omitDef || v != f.defInt {
-				w.WriteInt64(f.tag.ID, v)
+		case kFloat64:
+			x := *(*float64)(p)
+			if !f.omitDef || x != f.defF {
+				b = appendFloat64(b, f.tag.ID, x)
 			}
 			continue
 		case kString:
-			v := *(*string)(p)
-			if !f.omitDef || v != f.defStr {
-				if len(v) > math.MaxInt32 {
-					return tooLarge(st, f)
+			s := *(*string)(p)
+			if !f.omitDef || s != f.defStr {
+				if len(s) > math.MaxInt32 {
+					return b, tooLarge(st, f)
 				}
-				w.WriteString(f.tag.ID, v)
+				b = appendString(b, f.tag.ID, s)
+			}
+			continue
+		default:
+			if f.omitDef && f.isDefault(p) {
+				continue
+			}
+			var err error
+			if b, err = e.appendValue(b, f.ti, f.tag.ID, p); err != nil {
+				return b, fieldErr(err, st, f)
 			}
 			continue
 		}
-		if f.omitDef && f.isDefault(p) {
-			continue
-		}
-		if err := e.value(f.ti, f.tag.ID, p); err != nil {
-			return fieldErr(err, st, f)
+		// The integer kinds (bool, enums included; enums never omitted).
+		if !f.omitDef || v != f.defInt {
+			b = appendInt(b, f.tag.ID, v)
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // isDefault reports whether the optional field at p holds its default, in
@@ -97,7 +199,9 @@ func (f *fieldInfo) isDefault(p unsafe.Pointer) bool {
 		return *(*string)(p) == f.defStr
 	case kBytes, kSlice, kStrList:
 		return (*sliceHeader)(p).len == 0
-	case kMap, kStrMap:
+	case kStrMap:
+		return len(*(*map[string]string)(p)) == 0
+	case kMap:
 		return reflect.NewAt(f.ti.rt, p).Elem().Len() == 0
 	case kPtr:
 		return *(*unsafe.Pointer)(p) == nil
@@ -112,125 +216,146 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// value writes the value at p with the given tag.
-func (e *encoder) value(ti *typeInfo, tag uint8, p unsafe.Pointer) error {
-	w := e.w
+// appendValue appends the value at p with the given tag.
+func (e *encoder) appendValue(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointer) ([]byte, error) {
 	switch ti.kind {
 	case kBool:
-		w.WriteBool(tag, *(*bool)(p))
+		return appendInt(b, tag, b2i(*(*bool)(p))), nil
 	case kInt8:
-		w.WriteInt64(tag, int64(*(*int8)(p)))
+		return appendInt(b, tag, int64(*(*int8)(p))), nil
 	case kInt16:
-		w.WriteInt64(tag, int64(*(*int16)(p)))
+		return appendInt(b, tag, int64(*(*int16)(p))), nil
 	case kInt32, kEnum:
-		w.WriteInt64(tag, int64(*(*int32)(p)))
+		return appendInt(b, tag, int64(*(*int32)(p))), nil
 	case kInt64:
-		w.WriteInt64(tag, *(*int64)(p))
+		return appendInt(b, tag, *(*int64)(p)), nil
 	case kUint8:
-		w.WriteInt64(tag, int64(*(*uint8)(p)))
+		return appendInt(b, tag, int64(*(*uint8)(p))), nil
 	case kUint16:
-		w.WriteInt64(tag, int64(*(*uint16)(p)))
+		return appendInt(b, tag, int64(*(*uint16)(p))), nil
 	case kUint32:
-		w.WriteInt64(tag, int64(*(*uint32)(p)))
+		return appendInt(b, tag, int64(*(*uint32)(p))), nil
 	case kFloat32:
-		w.WriteFloat32(tag, *(*float32)(p))
+		return appendFloat32(b, tag, *(*float32)(p)), nil
 	case kFloat64:
-		w.WriteFloat64(tag, *(*float64)(p))
+		return appendFloat64(b, tag, *(*float64)(p)), nil
 	case kString:
 		s := *(*string)(p)
 		if len(s) > math.MaxInt32 {
-			return ErrTooLarge
+			return b, ErrTooLarge
 		}
-		w.WriteString(tag, s)
+		return appendString(b, tag, s), nil
 	case kBytes:
 		sh := (*sliceHeader)(p)
 		if sh.len > math.MaxInt32 {
-			return ErrTooLarge
+			return b, ErrTooLarge
 		}
-		w.WriteBytes(tag, unsafe.Slice((*byte)(sh.data), sh.len))
+		return appendBytes(b, tag, unsafe.Slice((*byte)(sh.data), sh.len)), nil
 	case kArrayB:
-		w.WriteBytes(tag, unsafe.Slice((*byte)(p), ti.arrLen))
+		return appendBytes(b, tag, unsafe.Slice((*byte)(p), ti.arrLen)), nil
 	case kStrList:
 		s := *(*[]string)(p)
 		if len(s) > math.MaxInt32 {
-			return ErrTooLarge
+			return b, ErrTooLarge
 		}
-		w.WriteListHeader(tag, len(s))
+		b = appendLen(b, tag, codec.List, len(s))
 		for _, v := range s {
 			if len(v) > math.MaxInt32 {
-				return ErrTooLarge
+				return b, ErrTooLarge
 			}
-			w.WriteString(0, v)
+			b = appendString(b, 0, v)
 		}
+		return b, nil
 	case kSlice:
 		sh := (*sliceHeader)(p)
-		return e.list(ti.elem, tag, sh.data, sh.len)
+		return e.appendList(b, ti.elem, tag, sh.data, sh.len)
 	case kArray:
-		return e.list(ti.elem, tag, p, ti.arrLen)
+		return e.appendList(b, ti.elem, tag, p, ti.arrLen)
 	case kStrMap:
 		m := *(*map[string]string)(p)
-		w.WriteMapHeader(tag, len(m))
+		b = appendLen(b, tag, codec.Map, len(m))
 		for k, v := range m {
 			if len(k) > math.MaxInt32 || len(v) > math.MaxInt32 {
-				return ErrTooLarge
+				return b, ErrTooLarge
 			}
-			w.WriteString(0, k)
-			w.WriteString(1, v)
+			b = appendString(appendString(b, 0, k), 1, v)
 		}
+		return b, nil
 	case kMap:
-		return e.mapValue(ti, tag, p)
+		return e.appendMap(b, ti, tag, p)
 	case kStruct:
 		if e.depth++; e.depth > maxEncodeDepth {
-			return ErrCycle
+			return b, ErrCycle
 		}
-		w.WriteStructBegin(tag)
-		if err := e.fields(ti.st, p); err != nil {
-			return err
+		b, err := e.appendFields(appendHead(b, tag, codec.StructBegin), ti.st, p)
+		if err != nil {
+			return b, err
 		}
-		w.WriteStructEnd()
 		e.depth--
+		return append(b, byte(codec.StructEnd)), nil
 	case kPtr:
 		pp := *(*unsafe.Pointer)(p)
 		if pp == nil { // a nil require pointer is written as the zero value
 			pp = reflect.New(ti.elem.rt).UnsafePointer()
 		}
-		return e.value(ti.elem, tag, pp)
+		return e.appendValue(b, ti.elem, tag, pp)
 	case kCustom:
 		if e.depth++; e.depth > maxEncodeDepth {
-			return ErrCycle
+			return b, ErrCycle
 		}
-		w.WriteStructBegin(tag)
-		if err := reflect.NewAt(ti.rt, p).Interface().(Marshaler).MarshalTARS(w); err != nil {
-			return err
+		w := writerPool.Get().(*codec.Writer)
+		w.SetBytes(appendHead(b, tag, codec.StructBegin))
+		err := reflect.NewAt(ti.rt, p).Interface().(Marshaler).MarshalTARS(w)
+		b = w.Bytes()
+		w.SetBytes(nil)
+		writerPool.Put(w)
+		if err != nil {
+			return b, err
 		}
-		w.WriteStructEnd()
 		e.depth--
+		return append(b, byte(codec.StructEnd)), nil
 	}
-	return nil
+	return b, nil
 }
 
-func (e *encoder) list(elem *typeInfo, tag uint8, data unsafe.Pointer, n int) error {
+func (e *encoder) appendList(b []byte, elem *typeInfo, tag uint8, data unsafe.Pointer, n int) ([]byte, error) {
 	if n > math.MaxInt32 {
-		return ErrTooLarge
+		return b, ErrTooLarge
 	}
-	e.w.WriteListHeader(tag, n)
+	b = appendLen(b, tag, codec.List, n)
+	if elem.kind == kStruct { // vector<struct>, the common case, without the per-element switch
+		if e.depth++; e.depth > maxEncodeDepth {
+			return b, ErrCycle
+		}
+		for i := range n {
+			var err error
+			b = appendHead(b, 0, codec.StructBegin)
+			if b, err = e.appendFields(b, elem.st, unsafe.Add(data, uintptr(i)*elem.size)); err != nil {
+				return b, indexErr(err, i)
+			}
+			b = append(b, byte(codec.StructEnd))
+		}
+		e.depth--
+		return b, nil
+	}
 	for i := range n {
-		if err := e.value(elem, 0, unsafe.Add(data, uintptr(i)*elem.size)); err != nil {
-			return indexErr(err, i)
+		var err error
+		if b, err = e.appendValue(b, elem, 0, unsafe.Add(data, uintptr(i)*elem.size)); err != nil {
+			return b, indexErr(err, i)
 		}
 	}
-	return nil
+	return b, nil
 }
 
-func (e *encoder) mapValue(ti *typeInfo, tag uint8, p unsafe.Pointer) error {
+func (e *encoder) appendMap(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointer) ([]byte, error) {
 	m := reflect.NewAt(ti.rt, p).Elem()
 	n := m.Len()
 	if n > math.MaxInt32 {
-		return ErrTooLarge
+		return b, ErrTooLarge
 	}
-	e.w.WriteMapHeader(tag, n)
+	b = appendLen(b, tag, codec.Map, n)
 	if n == 0 {
-		return nil
+		return b, nil
 	}
 	k := reflect.New(ti.key.rt).Elem()
 	v := reflect.New(ti.elem.rt).Elem()
@@ -238,14 +363,15 @@ func (e *encoder) mapValue(ti *typeInfo, tag uint8, p unsafe.Pointer) error {
 	for it := m.MapRange(); it.Next(); {
 		k.SetIterKey(it)
 		v.SetIterValue(it)
-		if err := e.value(ti.key, 0, kp); err != nil {
-			return err
+		var err error
+		if b, err = e.appendValue(b, ti.key, 0, kp); err != nil {
+			return b, err
 		}
-		if err := e.value(ti.elem, 1, vp); err != nil {
-			return err
+		if b, err = e.appendValue(b, ti.elem, 1, vp); err != nil {
+			return b, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // EncodeError reports a value that could not be encoded, with the Go path of
