@@ -254,15 +254,17 @@ func rpcIdleHelper(addr string) int {
 // rpcIdle is the memory a server in this process holds per connection.
 type rpcIdle struct {
 	bytesPerConn      float64 // HeapInuse+StackInuse after GC, per connection
+	heapPerConn       float64 // HeapInuse alone
+	stackPerConn      float64 // StackInuse alone
 	goroutinesPerConn float64
 }
 
-func rpcMemInUse() (uint64, int) {
+func rpcMemInUse() (heap, stack uint64, goroutines int) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse + m.StackInuse, runtime.NumGoroutine()
+	return m.HeapInuse, m.StackInuse, runtime.NumGoroutine()
 }
 
 // rpcMeasureIdle has a child process open n connections to the server at
@@ -270,7 +272,7 @@ func rpcMemInUse() (uint64, int) {
 // and measures what the process holds before and while they are open.
 func rpcMeasureIdle(addr string, n int) (rpcIdle, error) {
 	time.Sleep(50 * time.Millisecond) // let the previous calls' goroutines end
-	before, g0 := rpcMemInUse()
+	h0, s0, g0 := rpcMemInUse()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), idleHelperEnv+"="+addr, idleHelperNEnv+"="+strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
@@ -294,9 +296,12 @@ func rpcMeasureIdle(addr string, n int) (rpcIdle, error) {
 		return rpcIdle{}, fmt.Errorf("idle helper said %q, %v", line, err)
 	}
 	time.Sleep(50 * time.Millisecond) // the last call's handler goroutine ends
-	after, g1 := rpcMemInUse()
+	h1, s1, g1 := rpcMemInUse()
+	per := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) }
 	return rpcIdle{
-		bytesPerConn:      (float64(after) - float64(before)) / float64(n),
+		bytesPerConn:      per(h0+s0, h1+s1),
+		heapPerConn:       per(h0, h1),
+		stackPerConn:      per(s0, s1),
 		goroutinesPerConn: float64(g1-g0) / float64(n),
 	}, nil
 }
@@ -334,9 +339,13 @@ func rpcBenchIdle(b *testing.B, addr string, n int) {
 			b.Fatal(err)
 		}
 		sum.bytesPerConn += r.bytesPerConn
+		sum.heapPerConn += r.heapPerConn
+		sum.stackPerConn += r.stackPerConn
 		sum.goroutinesPerConn += r.goroutinesPerConn
 	}
 	b.ReportMetric(sum.bytesPerConn/float64(b.N), "B/conn")
+	b.ReportMetric(sum.heapPerConn/float64(b.N), "heap-B/conn")
+	b.ReportMetric(sum.stackPerConn/float64(b.N), "stack-B/conn")
 	b.ReportMetric(sum.goroutinesPerConn/float64(b.N), "goroutines/conn")
 }
 
