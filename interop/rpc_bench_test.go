@@ -9,10 +9,14 @@ package interop
 //   - BenchmarkIdleConns: the memory a server holds per idle connection,
 //     with 10,000 connections open, each having made one call.
 //
-// Run them (about 2 minutes):
+// Run them (about 4 minutes):
 //
-//	go test -run '^$' -bench 'BenchmarkRPC|BenchmarkIdleConns' -count 6 -benchtime 2s > /tmp/rpc.txt
+//	go test -run '^$' -bench 'BenchmarkRPC|BenchmarkIdleConns' -count 6 -benchtime 1s > /tmp/rpc.txt
 //	go tool benchstat -col /impl /tmp/rpc.txt
+//
+// On a machine shared with other work, run -count 1 six times instead, so
+// that a burst of outside load falls on every implementation alike rather
+// than on six runs of one (docs/benchmarks.md).
 
 import (
 	"bufio"

@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -325,6 +326,7 @@ func TestRPCTarsGoClientFramework(t *testing.T) {
 			for k, v := range call.Status {
 				tars.SetResponseStatus(ctx, "echo-"+k, v)
 			}
+			tars.SetResponseStatus(ctx, "timeout-ms", fmt.Sprint(call.Timeout.Milliseconds()))
 			return next(ctx, call)
 		}
 	}
@@ -389,13 +391,25 @@ func TestRPCTarsGoClientFramework(t *testing.T) {
 	})
 
 	t.Run("deadline", func(t *testing.T) {
-		// The TarsGo client sends its context deadline as iTimeout; a
-		// call within it succeeds.
+		// The TarsGo client sends its context deadline as iTimeout, and
+		// without one its servant proxy's timeout (the communicator's
+		// 3000 ms: the endpoint's -t does not set it); the server sees it
+		// as the call's timeout.
 		c := rpcTarsGoClient(srv.Obj())
 		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		if _, err := c.BatchGetUsersWithContext(dctx, []int32{1}); err != nil {
+		reqCtx, status := map[string]string{}, map[string]string{}
+		if _, err := c.BatchGetUsersWithContext(dctx, []int32{1}, reqCtx, status); err != nil {
 			t.Fatalf("batchGetUsers with a deadline: %v", err)
+		}
+		if ms, err := strconv.Atoi(status["timeout-ms"]); err != nil || ms <= 0 || ms > 2000 {
+			t.Errorf("the server saw a timeout of %q ms; want the 2 s deadline", status["timeout-ms"])
+		}
+		if _, err := c.BatchGetUsersWithContext(ctx, []int32{1}, reqCtx, status); err != nil {
+			t.Fatal(err)
+		}
+		if status["timeout-ms"] != "3000" {
+			t.Errorf("without a deadline the server saw a timeout of %q ms; want TarsGo's default, 3000", status["timeout-ms"])
 		}
 	})
 }
