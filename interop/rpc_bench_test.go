@@ -3,7 +3,7 @@ package interop
 // Speed of gotars' RPC against TarsGo's, in the same run (issue 3 §6):
 //
 //   - BenchmarkRPC: a getUser call (one int in, a UserInfo with 5 tags and 5
-//     metadata entries out, 224 bytes of results) over loopback, gotars'
+//     metadata entries out, 205 bytes of results) over loopback, gotars'
 //     server and client versus TarsGo's server and generated client, at 1, 64
 //     and 256 concurrent callers; calls/s, p50 and p99 latency.
 //   - BenchmarkIdleConns: the memory a server holds per idle connection,

@@ -31,8 +31,8 @@ import (
 )
 
 // rpcValue is one parameter or result: its IDL name, its tag in a version 1
-// body, its Go value (a generated type) and how TarsGo's generated code writes
-// and reads it.
+// body and its Go value, of a tars2go-generated type (rpcWrite and rpcRead
+// write and read it as the generated code does).
 type rpcValue struct {
 	name  string
 	tag   byte
