@@ -71,8 +71,7 @@ func (c *Client) Close() error {
 	for _, e := range c.eps {
 		for _, s := range e.slots {
 			s.mu.Lock()
-			cc := s.cc
-			s.cc = nil
+			cc := s.cc.Swap(nil)
 			s.mu.Unlock()
 			if cc != nil {
 				cc.conn.Close()
@@ -233,17 +232,22 @@ type endpointConns struct {
 // connSlot holds one multiplexed connection, re-dialled with backoff when
 // it breaks.
 type connSlot struct {
-	mu       sync.Mutex
-	cc       *clientConn
+	mu       sync.Mutex // serialises dialling
+	cc       atomic.Pointer[clientConn]
 	failures int
 	retryAt  time.Time
 	lastErr  error
 }
 
 func (c *Client) slotConn(ctx context.Context, a transport.Address, s *connSlot) (*clientConn, error) {
+	// The fast path, taken by nearly every call: a live connection, read
+	// without locking.
+	if cc := s.cc.Load(); cc != nil && !cc.closed.Load() {
+		return cc, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cc := s.cc; cc != nil && !cc.isDead() {
+	if cc := s.cc.Load(); cc != nil && !cc.closed.Load() {
 		return cc, nil
 	}
 	if c.closed.Load() {
@@ -267,7 +271,7 @@ func (c *Client) slotConn(ctx context.Context, a transport.Address, s *connSlot)
 		OnFrame: cc.onFrame, OnClose: cc.onClose,
 	})
 	go cc.conn.Serve()
-	s.cc = cc
+	s.cc.Store(cc)
 	if c.closed.Load() { // Close ran while we dialled
 		cc.conn.Close()
 	}
@@ -330,13 +334,8 @@ type clientConn struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	pending map[int32]*waiter
-	dead    error
-}
-
-func (cc *clientConn) isDead() bool {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.dead != nil
+	dead    error       // why the connection closed; guarded by mu
+	closed  atomic.Bool // dead != nil, readable without the lock
 }
 
 func (cc *clientConn) register(id int32) (*waiter, error) {
@@ -387,6 +386,7 @@ func (cc *clientConn) onClose(_ *transport.Conn, err error) {
 	}
 	cc.mu.Lock()
 	cc.dead = err
+	cc.closed.Store(true)
 	pending := cc.pending
 	cc.pending = map[int32]*waiter{}
 	cc.mu.Unlock()
