@@ -30,6 +30,51 @@ type Server struct {
 	closing  atomic.Bool
 	base     context.Context // handlers' parent; cancelled when Shutdown gives up
 	cancel   context.CancelFunc
+	idle     chan task     // idle workers wait here for their next request
+	quit     chan struct{} // closed by Shutdown: idle workers exit
+	quitOnce sync.Once
+}
+
+// task is one admitted request, holding a handler token.
+type task struct {
+	peer transport.Peer
+	req  *protocol.RequestPacket
+	sm   *serverMethod
+	recv time.Time
+}
+
+// workerIdle is how long a worker goroutine waits for another request
+// before it exits. Reusing workers spares each request a new goroutine and
+// the growth of its stack.
+const workerIdle = time.Second
+
+// start hands t to an idle worker, or starts one.
+func (s *Server) start(t task) {
+	select {
+	case s.idle <- t:
+	default:
+		go s.worker(t)
+	}
+}
+
+func (s *Server) worker(t task) {
+	var timer *time.Timer
+	for {
+		s.run(t.peer, t.req, t.sm, t.recv)
+		if timer == nil {
+			timer = time.NewTimer(workerIdle)
+		} else {
+			timer.Reset(workerIdle)
+		}
+		select {
+		case t = <-s.idle:
+		case <-timer.C:
+			return
+		case <-s.quit:
+			timer.Stop()
+			return
+		}
+	}
 }
 
 // serverMethod is a registered handler, type-erased.
@@ -44,6 +89,7 @@ type serverMethod struct {
 func NewServer(opts ...ServerOption) *Server {
 	s := &Server{cfg: newServerConfig(opts), table: map[string]map[string]*serverMethod{}}
 	s.sem = make(chan struct{}, s.cfg.maxInvoke)
+	s.idle, s.quit = make(chan task), make(chan struct{})
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.tr = transport.Server{Handler: s.onFrame, MaxFrame: s.cfg.maxPacket, WriteTimeout: s.cfg.writeTimeout,
 		OnConnError: func(remote net.Addr, err error) {
@@ -133,6 +179,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	s.cancel()
+	s.quitOnce.Do(func() { close(s.quit) })
 	return err
 }
 
@@ -182,7 +229,7 @@ func (s *Server) onFrame(peer transport.Peer, frame []byte) {
 	s.inflight.Add(1)
 	select {
 	case s.sem <- struct{}{}:
-		go s.run(peer, req, sm, recv)
+		s.start(task{peer, req, sm, recv})
 		return
 	default:
 	}
