@@ -1,6 +1,7 @@
 package tars
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gotars/tars/codec"
@@ -17,6 +18,11 @@ import (
 //     generated Dispatch writes it);
 //   - JSON (5): a JSON object keyed by parameter name, the return value under
 //     "tars_ret".
+
+// errTUPEmpty: a TUP body without a single attribute where parameters were
+// due. In an answer it means the server failed without saying why: TarsGo's
+// server drops iRet and sResultDesc from its TUP answers.
+var errTUPEmpty = errors.New("TUP body holds no attributes")
 
 func badVersion(v int16) error {
 	return fmt.Errorf("unsupported packet version %d (want 1 TARS, 3 TUP or 5 JSON)", v)
@@ -90,6 +96,9 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) err
 		attrs, err := protocol.DecodeTUP(buf)
 		if err != nil {
 			return err
+		}
+		if len(attrs) == 0 && len(ps.Params()) > 0 {
+			return errTUPEmpty
 		}
 		var r codec.Reader
 		for i, p := range ps.Params() {

@@ -190,6 +190,12 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		return &Error{Code: resp.Ret, Message: resp.ResultDesc}
 	}
 	if err := decodeResults(m, call.Version, resp.Buffer, call.Response); err != nil {
+		if errors.Is(err, errTUPEmpty) {
+			// iRet 0 and no results: a TarsGo server's answer to a TUP
+			// call whose handler failed (it drops the code from TUP
+			// answers). Report a server failure, not a decoding one.
+			return &Error{Code: CodeServerUnknownErr, Message: "the server answered without results or an error code (TarsGo servers drop the error code of failed TUP calls)", cause: err}
+		}
 		return wrapError(CodeClientDecodeErr, err)
 	}
 	return nil
