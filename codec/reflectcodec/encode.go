@@ -245,44 +245,11 @@ func (e *encoder) appendValue(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointe
 			return b, ErrTooLarge
 		}
 		return appendString(b, tag, s), nil
-	case kBytes:
-		sh := (*sliceHeader)(p)
-		if sh.len > math.MaxInt32 {
-			return b, ErrTooLarge
-		}
-		return appendBytes(b, tag, unsafe.Slice((*byte)(sh.data), sh.len)), nil
-	case kArrayB:
-		return appendBytes(b, tag, unsafe.Slice((*byte)(p), ti.arrLen)), nil
-	case kStrList:
-		s := *(*[]string)(p)
-		if len(s) > math.MaxInt32 {
-			return b, ErrTooLarge
-		}
-		b = appendLen(b, tag, codec.List, len(s))
-		for _, v := range s {
-			if len(v) > math.MaxInt32 {
-				return b, ErrTooLarge
-			}
-			b = appendString(b, 0, v)
-		}
-		return b, nil
 	case kSlice:
 		sh := (*sliceHeader)(p)
 		return e.appendList(b, ti.elem, tag, sh.data, sh.len)
 	case kArray:
 		return e.appendList(b, ti.elem, tag, p, ti.arrLen)
-	case kStrMap:
-		m := *(*map[string]string)(p)
-		b = appendLen(b, tag, codec.Map, len(m))
-		for k, v := range m {
-			if len(k) > math.MaxInt32 || len(v) > math.MaxInt32 {
-				return b, ErrTooLarge
-			}
-			b = appendString(appendString(b, 0, k), 1, v)
-		}
-		return b, nil
-	case kMap:
-		return e.appendMap(b, ti, tag, p)
 	case kStruct:
 		if e.depth++; e.depth > maxEncodeDepth {
 			return b, ErrCycle
@@ -293,6 +260,30 @@ func (e *encoder) appendValue(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointe
 		}
 		e.depth--
 		return append(b, byte(codec.StructEnd)), nil
+	}
+	return e.appendOther(b, ti, tag, p)
+}
+
+// appendOther appends the kinds appendValue leaves out. They live in a
+// function of their own so that appendValue's stack frame, which every level
+// of nesting pays for, stays small: a map iterator alone takes more than a
+// hundred bytes.
+func (e *encoder) appendOther(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointer) ([]byte, error) {
+	switch ti.kind {
+	case kBytes:
+		sh := (*sliceHeader)(p)
+		if sh.len > math.MaxInt32 {
+			return b, ErrTooLarge
+		}
+		return appendBytes(b, tag, unsafe.Slice((*byte)(sh.data), sh.len)), nil
+	case kArrayB:
+		return appendBytes(b, tag, unsafe.Slice((*byte)(p), ti.arrLen)), nil
+	case kStrList:
+		return appendStrList(b, tag, *(*[]string)(p))
+	case kStrMap:
+		return appendStrMap(b, tag, *(*map[string]string)(p))
+	case kMap:
+		return e.appendMap(b, ti, tag, p)
 	case kPtr:
 		pp := *(*unsafe.Pointer)(p)
 		if pp == nil { // a nil require pointer is written as the zero value
@@ -314,6 +305,31 @@ func (e *encoder) appendValue(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointe
 		}
 		e.depth--
 		return append(b, byte(codec.StructEnd)), nil
+	}
+	return b, nil
+}
+
+func appendStrList(b []byte, tag uint8, s []string) ([]byte, error) {
+	if len(s) > math.MaxInt32 {
+		return b, ErrTooLarge
+	}
+	b = appendLen(b, tag, codec.List, len(s))
+	for _, v := range s {
+		if len(v) > math.MaxInt32 {
+			return b, ErrTooLarge
+		}
+		b = appendString(b, 0, v)
+	}
+	return b, nil
+}
+
+func appendStrMap(b []byte, tag uint8, m map[string]string) ([]byte, error) {
+	b = appendLen(b, tag, codec.Map, len(m))
+	for k, v := range m {
+		if len(k) > math.MaxInt32 || len(v) > math.MaxInt32 {
+			return b, ErrTooLarge
+		}
+		b = appendString(appendString(b, 0, k), 1, v)
 	}
 	return b, nil
 }
