@@ -28,8 +28,11 @@ type Server struct {
 	queued   atomic.Int64  // requests waiting for a token
 	inflight sync.WaitGroup
 	closing  atomic.Bool
-	base     context.Context // handlers' parent; cancelled when Shutdown gives up
-	cancel   context.CancelFunc
+	// Handlers' parents, cancelled when Shutdown gives up. Several, so
+	// that concurrent handlers do not all take one context's lock to
+	// attach their deadlines.
+	bases    [baseShards]context.Context
+	cancels  [baseShards]context.CancelFunc
 	idle     chan task     // idle workers wait here for their next request
 	quit     chan struct{} // closed by Shutdown: idle workers exit
 	quitOnce sync.Once
@@ -42,6 +45,8 @@ type task struct {
 	sm   *serverMethod
 	recv time.Time
 }
+
+const baseShards = 16
 
 // workerIdle is how long a worker goroutine waits for another request
 // before it exits. Reusing workers spares each request a new goroutine and
@@ -90,7 +95,9 @@ func NewServer(opts ...ServerOption) *Server {
 	s := &Server{cfg: newServerConfig(opts), table: map[string]map[string]*serverMethod{}}
 	s.sem = make(chan struct{}, s.cfg.maxInvoke)
 	s.idle, s.quit = make(chan task), make(chan struct{})
-	s.base, s.cancel = context.WithCancel(context.Background())
+	for i := range s.bases {
+		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
+	}
 	s.tr = transport.Server{Handler: s.onFrame, MaxFrame: s.cfg.maxPacket, WriteTimeout: s.cfg.writeTimeout,
 		OnConnError: func(remote net.Addr, err error) {
 			s.log("tars: connection dropped", "remote", remote.String(), "err", err)
@@ -173,14 +180,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		err = ctx.Err()
-		s.cancel()
+		s.cancelHandlers()
 	}
 	if cerr := s.tr.Close(ctx); err == nil {
 		err = cerr
 	}
-	s.cancel()
+	s.cancelHandlers()
 	s.quitOnce.Do(func() { close(s.quit) })
 	return err
+}
+
+func (s *Server) cancelHandlers() {
+	for _, cancel := range s.cancels {
+		cancel()
+	}
 }
 
 func (s *Server) log(msg string, args ...any) {
@@ -292,7 +305,7 @@ func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serve
 		return
 	}
 	call.Request, call.Response = rq, sm.newRsp()
-	ctx := context.WithValue(s.base, callKey{}, call)
+	ctx := context.WithValue(s.bases[uint32(req.RequestID)%baseShards], callKey{}, call)
 	if req.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, recv.Add(call.Timeout))
