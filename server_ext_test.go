@@ -567,3 +567,29 @@ func TestPingAndRoundRobin(t *testing.T) {
 		t.Fatalf("round robin: %d and %d calls", a.oneways.Load(), b.oneways.Load())
 	}
 }
+
+func TestShutdownCancelsHandlersWhenItGivesUp(t *testing.T) {
+	srv := tars.NewServer()
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	tars.Handle(srv, "Test.Server.TestObj", sleep, func(ctx context.Context, a sleepArgs) (int32, error) {
+		close(started)
+		<-ctx.Done()
+		close(cancelled)
+		return 0, ctx.Err()
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	c := newClient(t, fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port), tars.WithTimeout(30*time.Second))
+	go sleep.Call(context.Background(), c, sleepArgs{Millis: 1})
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's context was not cancelled")
+	}
+}
