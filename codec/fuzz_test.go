@@ -72,3 +72,75 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTryMethods checks the fast paths against the general methods: where a
+// Try method succeeds, the general one gives the same value and position;
+// where it declines, it has consumed nothing.
+func FuzzTryMethods(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		fast, slow := codec.NewReader(in), codec.NewReader(in)
+		for range 64 {
+			start := fast.Offset()
+			h, ok := fast.TryHead()
+			hs, err := slow.ReadHead()
+			if !ok {
+				if fast.Offset() != start {
+					t.Fatal("TryHead declined but consumed")
+				}
+				return
+			}
+			if err != nil || h != hs || fast.Offset() != slow.Offset() {
+				t.Fatalf("TryHead %v at %d, ReadHead %v at %d, %v", h, fast.Offset(), hs, slow.Offset(), err)
+			}
+			start = fast.Offset()
+			switch h.Type {
+			case codec.ZeroTag, codec.Int1, codec.Int2, codec.Int4, codec.Int8:
+				v, ok := fast.TryIntBody(h.Type, codec.Int4)
+				vs, err := slow.IntBody(h, codec.Int4)
+				if ok != (err == nil) || ok && v != vs {
+					t.Fatalf("TryIntBody %d %v, IntBody %d %v", v, ok, vs, err)
+				}
+				if !ok {
+					if fast.Offset() != start {
+						t.Fatal("a Try method declined but consumed")
+					}
+					return
+				}
+			case codec.Float, codec.Double:
+				n := 4
+				if h.Type == codec.Double {
+					n = 8
+				}
+				_, ok := fast.TryFixedBody(n)
+				err := slow.Skip(h)
+				if ok != (err == nil) {
+					t.Fatalf("TryFixedBody %v, Skip %v", ok, err)
+				}
+				if !ok {
+					if fast.Offset() != start {
+						t.Fatal("a Try method declined but consumed")
+					}
+					return
+				}
+			case codec.String1:
+				b, ok := fast.TryString1Body(h.Type)
+				bs, err := slow.StringBytesBody(h)
+				if ok != (err == nil) || ok && string(b) != string(bs) {
+					t.Fatalf("TryString1Body %q %v, StringBytesBody %q %v", b, ok, bs, err)
+				}
+				if !ok {
+					if fast.Offset() != start {
+						t.Fatal("a Try method declined but consumed")
+					}
+					return
+				}
+			default:
+				return
+			}
+			if fast.Offset() != slow.Offset() {
+				t.Fatalf("positions differ: %d vs %d", fast.Offset(), slow.Offset())
+			}
+		}
+	})
+}

@@ -17,11 +17,8 @@ import (
 // smaller tags and report a missing field as absent or, when required, as
 // ErrRequiredMissing.
 //
-// reflectcodec's hot loops read the common cases straight from these fields
-// through a mirror of this layout (rawReader in reflectcodec/decode.go); the
-// mirror is checked field by field when reflectcodec loads and is not used if
-// it differs, so changing the fields here only costs that speed-up until the
-// mirror is updated too.
+// The Try methods (TryHead, TryIntBody, ...) are inlinable fast paths for hot
+// loops that fall back to the general methods.
 type Reader struct {
 	buf   []byte
 	off   int

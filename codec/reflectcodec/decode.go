@@ -1,7 +1,6 @@
 package reflectcodec
 
 import (
-	"encoding/binary"
 	"math"
 	"reflect"
 	"strconv"
@@ -14,131 +13,14 @@ import (
 // decode as empty slices without allocating.
 var zeroBase byte
 
-// rawReader has the memory layout of codec.Reader. The hot loops below read
-// the common cases — a one-byte head, an integer, a float, a STRING1 — straight
-// from its buffer and advance its offset, instead of making one or two method
-// calls per value. Anything else (two-byte heads, errors, long strings,
-// containers) goes through the Reader's methods, from the same position, so
-// errors and limits are exactly the Reader's. rawOK checks the layout field by
-// field when the package loads; if codec.Reader ever changes shape, rawOf
-// returns an empty rawReader whose fast paths never apply.
-type rawReader struct {
-	buf   []byte
-	off   int
-	depth int
-	lim   codec.Limits
-}
-
-var rawOK = sameLayout(reflect.TypeFor[codec.Reader](), reflect.TypeFor[rawReader]())
-
-// noRaw is what rawOf returns when the layouts differ: its empty buffer fails
-// every fast path, and it is never written.
-var noRaw rawReader
-
-func sameLayout(a, b reflect.Type) bool {
-	if a.Size() != b.Size() || a.NumField() != b.NumField() {
-		return false
-	}
-	for i := range a.NumField() {
-		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || fa.Type != fb.Type || fa.Offset != fb.Offset {
-			return false
-		}
-	}
-	return true
-}
-
-func rawOf(r *codec.Reader) *rawReader {
-	if rawOK {
-		return (*rawReader)(unsafe.Pointer(r))
-	}
-	return &noRaw
-}
-
-// head reads a one-byte head of a valid type; ok is false (and nothing is
-// consumed) in every other case.
-func (rr *rawReader) head() (h codec.Head, ok bool) {
-	if off := rr.off; uint(off) < uint(len(rr.buf)) {
-		if b := rr.buf[off]; b < 0xF0 && b&0x0F <= byte(codec.SimpleList) {
-			rr.off = off + 1
-			return codec.Head{Tag: b >> 4, Type: codec.Type(b & 0x0F)}, true
-		}
-	}
-	return h, false
-}
-
-// int reads the body of an integer of wire type t, at most max wide, as
-// codec.Reader.IntBody does; ok is false (and nothing is consumed) when
-// IntBody would fail.
-func (rr *rawReader) int(t, max codec.Type) (v int64, ok bool) {
-	if t == codec.ZeroTag {
-		return 0, true
-	}
-	off, buf := rr.off, rr.buf
-	if t > max || off < 0 || off > len(buf) {
-		return 0, false
-	}
-	switch b := buf[off:]; t {
-	case codec.Int1:
-		if len(b) >= 1 {
-			rr.off = off + 1
-			return int64(int8(b[0])), true
-		}
-	case codec.Int2:
-		if len(b) >= 2 {
-			rr.off = off + 2
-			return int64(int16(binary.BigEndian.Uint16(b))), true
-		}
-	case codec.Int4:
-		if len(b) >= 4 {
-			rr.off = off + 4
-			return int64(int32(binary.BigEndian.Uint32(b))), true
-		}
-	case codec.Int8:
-		if len(b) >= 8 {
-			rr.off = off + 8
-			return int64(binary.BigEndian.Uint64(b)), true
-		}
-	}
-	return 0, false
-}
-
-// fixed reads the n-byte body of a FLOAT (n = 4) or DOUBLE (n = 8).
-func (rr *rawReader) fixed(n int) (v uint64, ok bool) {
-	off, buf := rr.off, rr.buf
-	if off < 0 || off > len(buf) || len(buf)-off < n {
-		return 0, false
-	}
-	rr.off = off + n
-	if n == 4 {
-		return uint64(binary.BigEndian.Uint32(buf[off:])), true
-	}
-	return binary.BigEndian.Uint64(buf[off:]), true
-}
-
-// string1 returns the bytes of a STRING1 body, a view of the input.
-func (rr *rawReader) string1(t codec.Type) (b []byte, ok bool) {
-	off, buf := rr.off, rr.buf
-	if t != codec.String1 || off < 0 || off >= len(buf) {
-		return nil, false
-	}
-	n := int(buf[off])
-	if end := off + 1 + n; end <= len(buf) && (rr.lim.MaxBytes <= 0 || n <= rr.lim.MaxBytes) {
-		rr.off = end
-		return buf[off+1 : end : end], true
-	}
-	return nil, false
-}
-
 // decodeFields reads the fields of a struct into base. Nested structs end at
 // STRUCT_END; the top level ends with the input. Fields may come in any order;
 // unknown tags are skipped; absent fields take their default (or zero), and an
 // absent require field is an error naming the Go type and field.
 func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested bool) error {
 	var seen [4]uint64 // the fields read, by index
-	rr := rawOf(r)
 	for nested || r.Remaining() > 0 {
-		h, ok := rr.head()
+		h, ok := r.TryHead()
 		var err error
 		if !ok {
 			if h, err = r.ReadHead(); err != nil {
@@ -163,37 +45,37 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 		ti := f.ti
 		switch ti.kind { // the scalars and the common containers inline
 		case kInt32, kEnum:
-			v, ok := rr.int(h.Type, codec.Int4)
+			v, ok := r.TryIntBody(h.Type, codec.Int4)
 			if !ok {
 				v, err = r.IntBody(h, codec.Int4)
 			}
 			*(*int32)(p) = int32(v)
 		case kInt64:
-			v, ok := rr.int(h.Type, codec.Int8)
+			v, ok := r.TryIntBody(h.Type, codec.Int8)
 			if !ok {
 				v, err = r.IntBody(h, codec.Int8)
 			}
 			*(*int64)(p) = v
 		case kBool:
-			v, ok := rr.int(h.Type, codec.Int1)
+			v, ok := r.TryIntBody(h.Type, codec.Int1)
 			if !ok {
 				v, err = r.IntBody(h, codec.Int1)
 			}
 			*(*bool)(p) = v != 0
 		case kInt8:
-			v, ok := rr.int(h.Type, codec.Int1)
+			v, ok := r.TryIntBody(h.Type, codec.Int1)
 			if !ok {
 				v, err = r.IntBody(h, codec.Int1)
 			}
 			*(*int8)(p) = int8(v)
 		case kInt16:
-			v, ok := rr.int(h.Type, codec.Int2)
+			v, ok := r.TryIntBody(h.Type, codec.Int2)
 			if !ok {
 				v, err = r.IntBody(h, codec.Int2)
 			}
 			*(*int16)(p) = int16(v)
 		case kUint8, kUint16, kUint32: // carried one size wider: check the range
-			v, ok := rr.int(h.Type, ti.maxInt)
+			v, ok := r.TryIntBody(h.Type, ti.maxInt)
 			if !ok || v < ti.lo || v > ti.hi {
 				if !ok {
 					v, err = r.IntBody(h, ti.maxInt)
@@ -212,7 +94,7 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			}
 		case kFloat32:
 			if h.Type == codec.Float {
-				if x, ok := rr.fixed(4); ok {
+				if x, ok := r.TryFixedBody(4); ok {
 					*(*float32)(p) = math.Float32frombits(uint32(x))
 					break
 				}
@@ -220,14 +102,14 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			*(*float32)(p), err = r.FloatBody(h)
 		case kFloat64:
 			if h.Type == codec.Double {
-				if x, ok := rr.fixed(8); ok {
+				if x, ok := r.TryFixedBody(8); ok {
 					*(*float64)(p) = math.Float64frombits(x)
 					break
 				}
 			}
 			*(*float64)(p), err = r.DoubleBody(h)
 		case kString:
-			if b, ok := rr.string1(h.Type); ok {
+			if b, ok := r.TryString1Body(h.Type); ok {
 				*(*string)(p) = string(b)
 			} else {
 				*(*string)(p), err = r.StringBody(h)
@@ -477,9 +359,8 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 	}
 	s := make([]string, n)
 	total := 0
-	rr := rawOf(r)
 	for i := range s {
-		b, err := elemString(r, rr, 0)
+		b, err := elemString(r, 0)
 		if err != nil {
 			return pathErr(err, "["+strconv.Itoa(i)+"]")
 		}
@@ -506,10 +387,9 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 	var scratch [16]string
 	region := r.Rest()
 	total := 0
-	rr := rawOf(r)
 	for i := range n {
 		for tag := uint8(0); tag < 2; tag++ {
-			b, err := elemString(r, rr, tag)
+			b, err := elemString(r, tag)
 			if err != nil {
 				return pathErr(err, "["+strconv.Itoa(i)+"]")
 			}
@@ -550,10 +430,10 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 
 // elemString reads a string element of a container, with the given tag, as a
 // view of the input.
-func elemString(r *codec.Reader, rr *rawReader, tag uint8) ([]byte, error) {
-	h, ok := rr.head()
+func elemString(r *codec.Reader, tag uint8) ([]byte, error) {
+	h, ok := r.TryHead()
 	if ok && h.Tag == tag {
-		if b, ok := rr.string1(h.Type); ok {
+		if b, ok := r.TryString1Body(h.Type); ok {
 			return b, nil
 		}
 	} else {
@@ -625,9 +505,8 @@ func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 			return err
 		}
 		defer r.Leave()
-		rr := rawOf(r)
 		for i := range n {
-			eh, ok := rr.head()
+			eh, ok := r.TryHead()
 			var err error
 			if !ok {
 				eh, err = r.ReadHead()
