@@ -15,6 +15,11 @@
 // skips unknown tags, gives absent optional fields their default and reports
 // absent require fields. docs/type-mapping.md has the full Go ↔ TARS table.
 //
+// Decoded values never alias the input. To save allocations, the strings
+// decoded into one []string or map[string]string share one block of memory
+// (keeping any of them keeps the block), and a decoded slice may have spare
+// capacity (cap > len).
+//
 // Plans are validated when a type is first used or registered (Register, For):
 // a bad tag, a duplicate field id or a type TARS cannot carry is a *TypeError
 // then, never halfway through a call.
