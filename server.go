@@ -26,8 +26,7 @@ type Server struct {
 
 	sem      chan struct{} // one token per running handler
 	queued   atomic.Int64  // requests waiting for a token
-	inflight sync.WaitGroup
-	closing  atomic.Bool
+	inflight gate          // calls admitted and not yet answered
 	// Handlers' parents, cancelled when Shutdown gives up. Several, so
 	// that concurrent handlers do not all take one context's lock to
 	// attach their deadlines.
@@ -95,6 +94,7 @@ func NewServer(opts ...ServerOption) *Server {
 	s := &Server{cfg: newServerConfig(opts), table: map[string]map[string]*serverMethod{}}
 	s.sem = make(chan struct{}, s.cfg.maxInvoke)
 	s.idle, s.quit = make(chan task), make(chan struct{})
+	s.inflight.zero = make(chan struct{})
 	for i := range s.bases {
 		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
 	}
@@ -171,10 +171,8 @@ func mapClosed(err error) error {
 // CodeServerOverload. When ctx ends first, handlers' contexts are
 // cancelled, connections are closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
+	done := s.inflight.close()
 	s.tr.StopAccepting()
-	done := make(chan struct{})
-	go func() { s.inflight.Wait(); close(done) }()
 	var err error
 	select {
 	case <-done:
@@ -235,11 +233,11 @@ func (s *Server) onFrame(peer transport.Peer, frame []byte) {
 	case sm == nil:
 		s.fail(peer, req, Errorf(CodeServerNoFuncErr, "servant %q has no function %q", req.ServantName, req.FuncName))
 		return
-	case s.closing.Load():
+	}
+	if !s.inflight.enter() {
 		s.fail(peer, req, NewError(CodeServerOverload, "server shutting down"))
 		return
 	}
-	s.inflight.Add(1)
 	select {
 	case s.sem <- struct{}{}:
 		s.start(task{peer, req, sm, recv})
@@ -248,7 +246,7 @@ func (s *Server) onFrame(peer transport.Peer, frame []byte) {
 	}
 	if s.queued.Add(1) > int64(s.cfg.maxQueue) {
 		s.queued.Add(-1)
-		s.inflight.Done()
+		s.inflight.leave()
 		s.fail(peer, req, NewError(CodeServerOverload, "server overloaded"))
 		return
 	}
@@ -263,7 +261,7 @@ func (s *Server) onFrame(peer transport.Peer, frame []byte) {
 		case <-t.C:
 			s.queued.Add(-1)
 			s.fail(peer, req, NewError(CodeServerQueueTimeout, "request waited past its timeout"))
-			s.inflight.Done()
+			s.inflight.leave()
 		}
 	}()
 }
@@ -278,7 +276,7 @@ func (s *Server) waitBound(req *protocol.RequestPacket) time.Duration {
 
 // run decodes, invokes and answers one request; it holds a handler token.
 func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serverMethod, recv time.Time) {
-	defer s.inflight.Done()
+	defer s.inflight.leave()
 	released := false
 	release := func() { // the token goes back as soon as the handler is done
 		if !released {
@@ -385,4 +383,44 @@ func putFrameBuf(b *[]byte) {
 	if cap(*b) <= 64<<10 {
 		framePool.Put(b)
 	}
+}
+
+// gate counts the calls in flight and, once closed, admits no more: Shutdown
+// closes it and waits for the count to reach zero. (A sync.WaitGroup cannot
+// do this: an Add racing with Wait at zero is a misuse that panics.)
+type gate struct {
+	n    atomic.Int64 // calls in flight, plus gateClosed once closed
+	once sync.Once
+	zero chan struct{} // closed when the gate is closed and empty
+}
+
+const gateClosed = 1 << 62
+
+// enter admits a call, unless the gate is closed.
+func (g *gate) enter() bool {
+	for {
+		n := g.n.Load()
+		if n&gateClosed != 0 {
+			return false
+		}
+		if g.n.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// leave ends an admitted call.
+func (g *gate) leave() {
+	if g.n.Add(-1) == gateClosed {
+		g.once.Do(func() { close(g.zero) })
+	}
+}
+
+// close admits no more calls and returns a channel closed once the calls in
+// flight have all left.
+func (g *gate) close() <-chan struct{} {
+	if g.n.Or(gateClosed)&^gateClosed == 0 {
+		g.once.Do(func() { close(g.zero) })
+	}
+	return g.zero
 }

@@ -593,3 +593,46 @@ func TestShutdownCancelsHandlersWhenItGivesUp(t *testing.T) {
 		t.Fatal("the handler's context was not cancelled")
 	}
 }
+
+// TestShutdownRacingRequests shuts servers down while calls keep arriving:
+// admission and the drain must not race (no panic, every call answered or
+// refused cleanly).
+func TestShutdownRacingRequests(t *testing.T) {
+	for range 20 {
+		srv := tars.NewServer()
+		tars.Handle(srv, "Test.Server.TestObj", echo, func(ctx context.Context, a echoArgs) (echoResults, error) {
+			return echoResults{S: a.S}, nil
+		})
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		go srv.Serve(ln)
+		c, err := tars.NewClient(fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port),
+			tars.WithTimeout(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 50 {
+					if _, err := echo.Call(context.Background(), c, echoArgs{S: "x"}); err != nil {
+						var te *tars.Error
+						if !errors.As(err, &te) {
+							t.Errorf("not a *tars.Error: %v", err)
+						}
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		cancel()
+		wg.Wait()
+		c.Close()
+	}
+}
