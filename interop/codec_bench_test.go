@@ -7,6 +7,7 @@ import (
 
 	"github.com/TarsCloud/TarsGo/tars/protocol/codec"
 
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/statf"
 	gtcodec "github.com/gotars/tars/codec"
 	"github.com/gotars/tars/codec/reflectcodec"
 	"github.com/gotars/tars/interop/corpus"
@@ -84,6 +85,18 @@ func BenchmarkCodec(b *testing.B) {
 	benchPair[corpus.UserInfo, genuser.UserInfo](b, "UserInfo", benchUser(12345))
 	benchPair[corpus.UserPage, genuser.UserPage](b, "UserPage", benchPage())
 	benchPair[corpus.AllScalars, gen.AllScalars](b, "AllScalars", benchScalars())
+}
+
+// BenchmarkCodecMaps measures a struct whose weight is a map of plain
+// scalars: TarsGo's own statf.StatMicMsgBody (a map<int,int> of 20
+// latency buckets), the typed-map path of reflectcodec (fastmap.go).
+func BenchmarkCodecMaps(b *testing.B) {
+	body := corpus.StatMicMsgBody{Count: 1000, TimeoutCount: 3, ExecCount: 1, TotalRspTime: 123456, MaxRspTime: 900, MinRspTime: 1,
+		IntervalCount: map[int32]int32{}}
+	for i := range int32(20) {
+		body.IntervalCount[i*50] = i * 7
+	}
+	benchPair[corpus.StatMicMsgBody, statf.StatMicMsgBody](b, "StatMicMsgBody", body)
 }
 
 func benchPair[M any, G any, PG interface {

@@ -51,6 +51,7 @@ type typeInfo struct {
 	st      *structInfo
 	maxInt  codec.Type // widest wire integer accepted (integers)
 	lo, hi  int64      // range of integers
+	fmap    *fastMap   // maps of plain scalars: the typed codec (fastmap.go)
 }
 
 // fieldInfo is one encoded field of a struct.
@@ -247,7 +248,7 @@ func (c *compiler) fill(ti *typeInfo) error {
 		if t.Key() == reflect.TypeFor[string]() && t.Elem() == reflect.TypeFor[string]() {
 			ti.kind = kStrMap
 		} else {
-			ti.kind = kMap
+			ti.kind, ti.fmap = kMap, fastMaps[t]
 		}
 	case reflect.Pointer:
 		if t.Elem().Kind() == reflect.Pointer {

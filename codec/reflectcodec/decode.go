@@ -575,6 +575,9 @@ func decodeMap(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) er
 		return err
 	}
 	defer r.Leave()
+	if ti.fmap != nil {
+		return ti.fmap.dec(r, n, p)
+	}
 	m := reflect.MakeMapWithSize(ti.rt, n)
 	k := reflect.New(ti.key.rt).Elem()
 	v := reflect.New(ti.elem.rt).Elem()

@@ -369,6 +369,9 @@ func (e *encoder) appendMap(b []byte, ti *typeInfo, tag uint8, p unsafe.Pointer)
 	if n > math.MaxInt32 {
 		return b, ErrTooLarge
 	}
+	if ti.fmap != nil {
+		return ti.fmap.enc(b, tag, p), nil
+	}
 	b = appendLen(b, tag, codec.Map, n)
 	if n == 0 {
 		return b, nil
