@@ -156,7 +156,9 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	}
 	defer putWaiter(wt)
 	if err := cc.conn.Write(frame); err != nil {
-		cc.unregister(call.RequestID)
+		if !cc.unregister(call.RequestID) {
+			<-wt.done // the failed connection has signalled the waiter: drain it before it is reused
+		}
 		return wrapError(CodeSendRequestErr, err)
 	}
 	// Wait for the answer, the timeout or the caller giving up. A pooled
@@ -356,7 +358,9 @@ func (cc *clientConn) register(id int32) (*waiter, error) {
 }
 
 // unregister forgets call id; it reports false when the answer has already
-// been taken for delivery.
+// been taken for delivery, in which case the waiter is (or is about to be)
+// signalled and the caller must receive from its done channel before the
+// waiter goes back to the pool.
 func (cc *clientConn) unregister(id int32) bool {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()

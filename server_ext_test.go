@@ -636,3 +636,53 @@ func TestShutdownRacingRequests(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestClientConnectionDropsDoNotLeakIntoLaterCalls calls a server that
+// closes every connection at once (the calls fail in every possible place:
+// before, during and after their write), then a healthy one: no later call
+// may see an answer meant for a failed one.
+func TestClientConnectionDropsDoNotLeakIntoLaterCalls(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			nc.Close()
+		}
+	}()
+	defer func() { ln.Close(); wg.Wait() }()
+	bad := newClient(t, fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port),
+		tars.WithReconnectBackoff(0, 0))
+	ts := startServer(t)
+	good := newClient(t, ts.obj)
+	var calls sync.WaitGroup
+	for g := range 4 {
+		calls.Add(1)
+		go func() {
+			defer calls.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // bounds the test if the bug returns
+			defer cancel()
+			for i := range 100 {
+				if _, err := echo.Call(ctx, bad, echoArgs{}); err == nil {
+					t.Error("a call through a closed connection succeeded")
+					return
+				}
+				s := fmt.Sprint(g, i)
+				r, err := echo.Call(ctx, good, echoArgs{S: s})
+				if err != nil || r.S != s+"!" {
+					t.Errorf("healthy call %s: %+v, %v", s, r, err)
+					return
+				}
+			}
+		}()
+	}
+	calls.Wait()
+}
