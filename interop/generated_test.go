@@ -29,8 +29,15 @@ func TestGeneratedFresh(t *testing.T) {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go tool tars2go: %v\n%s", err, msg)
 	}
-	fresh := readTree(t, out)
-	committed := readTree(t, "gen")
+	compareTrees(t, out, "gen", "testdata/*.tars")
+}
+
+// compareTrees reports every difference between the files tars2go just
+// wrote under fresh and those committed under dir (generated from source).
+func compareTrees(t *testing.T, freshDir, dir, source string) {
+	t.Helper()
+	fresh := readTree(t, freshDir)
+	committed := readTree(t, dir)
 	if len(fresh) == 0 {
 		t.Fatal("tars2go wrote nothing")
 	}
@@ -38,17 +45,17 @@ func TestGeneratedFresh(t *testing.T) {
 		got, ok := committed[name]
 		switch {
 		case !ok:
-			t.Errorf("gen/%s is missing; run go generate", name)
+			t.Errorf("%s/%s is missing; run go generate", dir, name)
 		case !bytes.Equal(got, want):
-			t.Errorf("gen/%s differs from tars2go's output; run go generate", name)
+			t.Errorf("%s/%s differs from tars2go's output; run go generate", dir, name)
 		}
 	}
 	for name := range committed {
 		if _, ok := fresh[name]; !ok {
-			t.Errorf("gen/%s is not generated from testdata/*.tars; delete it", name)
+			t.Errorf("%s/%s is not generated from %s; delete it", dir, name, source)
 		}
 	}
-	t.Logf("gen/ matches tars2go's output: %v", slices.Sorted(maps.Keys(fresh)))
+	t.Logf("%s/ matches tars2go's output: %v", dir, slices.Sorted(maps.Keys(fresh)))
 }
 
 // readTree returns the files under dir by slash-separated relative path.

@@ -120,24 +120,5 @@ func TestIDLFresh(t *testing.T) {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tars2go %s: %v\n%s", strings.Join(tars2go[2:], " "), err, msg)
 	}
-	fresh := readTree(t, filepath.Join(scratch, "idlgen"))
-	have := readTree(t, "idlgen")
-	if len(fresh) == 0 {
-		t.Fatal("tars2go wrote nothing")
-	}
-	for name, want := range fresh {
-		got, ok := have[name]
-		switch {
-		case !ok:
-			t.Errorf("idlgen/%s is missing; run go generate", name)
-		case !bytes.Equal(got, want):
-			t.Errorf("idlgen/%s differs from tars2go's output; run go generate", name)
-		}
-	}
-	for name := range have {
-		if _, ok := fresh[name]; !ok {
-			t.Errorf("idlgen/%s is not generated from testdata/idl/*.tars; delete it", name)
-		}
-	}
-	t.Logf("idlgen/ matches tars2go's output: %v", slices.Sorted(maps.Keys(fresh)))
+	compareTrees(t, filepath.Join(scratch, "idlgen"), "idlgen", "testdata/idl/*.tars")
 }
