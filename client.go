@@ -125,12 +125,6 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	if call.Oneway {
 		pkt.PacketType = protocol.PacketOneway
 	}
-	if pkt.Context == nil {
-		pkt.Context = map[string]string{}
-	}
-	if pkt.Status == nil {
-		pkt.Status = map[string]string{}
-	}
 	fb := getFrameBuf()
 	defer putFrameBuf(fb)
 	frame := protocol.AppendRequest((*fb)[:0], &pkt)

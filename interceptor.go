@@ -19,9 +19,9 @@ type Call struct {
 	Server    bool          // true in a server chain, false in a client chain
 	Peer      net.Addr      // the other side: the caller on a server, the server on a client
 
-	// The request's TARS context and status maps. A client middleware may
-	// add entries before calling next; a server middleware and the handler
-	// read them.
+	// The request's TARS context and status maps (nil when empty). A
+	// client middleware adds entries with SetContext and SetStatus before
+	// calling next; a server middleware and the handler read them.
 	Context map[string]string
 	Status  map[string]string
 	// The response's TARS context and status maps: a server handler or
@@ -51,6 +51,24 @@ func chain(mws []Middleware, last Invoker) Invoker {
 		last = mws[i](last)
 	}
 	return last
+}
+
+// SetContext sets an entry of the request's TARS context map, making the
+// map if there is none (client middleware, before calling next).
+func (c *Call) SetContext(key, value string) {
+	if c.Context == nil {
+		c.Context = map[string]string{}
+	}
+	c.Context[key] = value
+}
+
+// SetStatus sets an entry of the request's TARS status map, making the map
+// if there is none (client middleware, before calling next).
+func (c *Call) SetStatus(key, value string) {
+	if c.Status == nil {
+		c.Status = map[string]string{}
+	}
+	c.Status[key] = value
 }
 
 type callKey struct{}

@@ -300,7 +300,8 @@ func TestContextMaps(t *testing.T) {
 	var seen *tars.Call
 	capture := func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
-			call.Context["added-by-middleware"] = "yes"
+			call.SetContext("added-by-middleware", "yes")
+			call.SetStatus("status-by-middleware", "yes")
 			err := next(ctx, call)
 			seen = call
 			return err
@@ -313,7 +314,7 @@ func TestContextMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["ctx:trace"] != "abc" || got["status:dyed"] != "1" || got["ctx:added-by-middleware"] != "yes" {
+	if got["ctx:trace"] != "abc" || got["status:dyed"] != "1" || got["ctx:added-by-middleware"] != "yes" || got["status:status-by-middleware"] != "yes" {
 		t.Fatalf("server saw %v", got)
 	}
 	if seen.ResponseContext["served-by"] != "gotars" || seen.ResponseStatus["answer"] != "42" {
@@ -685,4 +686,18 @@ func TestClientConnectionDropsDoNotLeakIntoLaterCalls(t *testing.T) {
 		}()
 	}
 	calls.Wait()
+}
+
+func TestClientMiddlewareWithoutOutgoingMaps(t *testing.T) {
+	ts := startServer(t)
+	c := newClient(t, ts.obj, tars.WithMiddleware(func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			call.SetContext("k", "v") // no outgoing maps were set: the map is made here
+			return next(ctx, call)
+		}
+	}))
+	got, err := ctxEcho.Call(context.Background(), c, tars.Void{})
+	if err != nil || got["ctx:k"] != "v" || len(got) != 1 {
+		t.Fatalf("server saw %v, %v", got, err)
+	}
 }
