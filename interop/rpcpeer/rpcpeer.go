@@ -195,8 +195,9 @@ func (s *Store) BatchGetUsers(_ context.Context, ids []int32) ([]UserService.Use
 	return out, nil
 }
 
-// dispatcher is what tars2go generates on every interface type.
-type dispatcher interface {
+// Dispatcher is what tars2go generates on every interface type (the value
+// New<Interface>() returns).
+type Dispatcher interface {
 	Dispatch(context.Context, any, *requestf.RequestPacket, *requestf.ResponsePacket, bool) error
 }
 
@@ -207,7 +208,7 @@ type dispatcher interface {
 // request is written in the RequestPacket layout (servant and function
 // empty, iRet dropped); oneway requests are not answered.
 type Protocol struct {
-	Dispatcher dispatcher
+	Dispatcher Dispatcher
 	Impl       any // the servant implementation, called with a context
 }
 
@@ -318,21 +319,27 @@ func Config(addr string) *transport.TarsServerConf {
 }
 
 // Start serves impl's generated Dispatch (UserService.NewUserService) on
-// addr ("127.0.0.1:0" picks a free loopback port) with TarsGo's transport and
-// default configuration.
+// addr with TarsGo's transport and default configuration; see Serve.
+func Start(impl UserService.UserServiceServantWithContext, addr string, opts ...func(*transport.TarsServerConf)) (*Server, error) {
+	return Serve(UserService.NewUserService(), impl, addr, opts...)
+}
+
+// Serve serves impl through the generated dispatcher d (any interface's
+// New<Interface>()) on addr ("127.0.0.1:0" picks a free loopback port) with
+// TarsGo's transport and default configuration.
 //
 // TarsGo's transport opens its listener itself from an address and never
-// closes it (its process is expected to exit), so with port 0 Start picks a
+// closes it (its process is expected to exit), so with port 0 Serve picks a
 // free port first and retries if it is taken meanwhile; after Shutdown the
 // port stays bound, unused, until the process exits.
 //
 // Each option edits the configuration before the server starts.
-func Start(impl UserService.UserServiceServantWithContext, addr string, opts ...func(*transport.TarsServerConf)) (*Server, error) {
+func Serve(d Dispatcher, impl any, addr string, opts ...func(*transport.TarsServerConf)) (*Server, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	proto := &Protocol{Dispatcher: UserService.NewUserService(), Impl: impl}
+	proto := &Protocol{Dispatcher: d, Impl: impl}
 	var lastErr error
 	for range 10 {
 		a := addr
