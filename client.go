@@ -2,6 +2,7 @@ package tars
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -281,20 +282,36 @@ func (c *Client) slotConn(ctx context.Context, a transport.Address, s *connSlot)
 }
 
 func (c *Client) dial(ctx context.Context, a transport.Address) (net.Conn, error) {
-	network := a.Network
-	if network == "ssl" {
-		network = "tcp"
-		if c.cfg.dial == nil {
-			return nil, errors.New("ssl endpoint: give a TLS dialer with WithDialer")
-		}
-	}
+	var nc net.Conn
+	var err error
 	if c.cfg.dial != nil {
-		return c.cfg.dial(ctx, network, a.HostPort())
+		nc, err = c.cfg.dial(ctx, a.Network, a.HostPort())
+	} else {
+		network := a.Network
+		if network == "ssl" {
+			network = "tcp"
+		}
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		var d net.Dialer
+		nc, err = d.DialContext(dctx, network, a.HostPort())
 	}
-	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	var d net.Dialer
-	return d.DialContext(dctx, network, a.HostPort())
+	if err != nil || a.Network != "ssl" {
+		return nc, err
+	}
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		if c.cfg.tls == nil {
+			nc.Close()
+			return nil, errors.New("ssl endpoint: no TLS configuration (WithTLSConfig)")
+		}
+		tc = tls.Client(nc, clientTLS(c.cfg.tls, a.Host))
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // waiter is a call waiting for its answer: the read loop fills resp or err

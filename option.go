@@ -2,6 +2,7 @@ package tars
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,6 +45,7 @@ type clientConfig struct {
 	middleware   []Middleware
 	logger       *slog.Logger
 	dial         func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls          *tls.Config
 	backoffMin   time.Duration
 	backoffMax   time.Duration
 }
@@ -184,8 +186,11 @@ type dialerOption struct {
 func (o dialerOption) applyClient(c *clientConfig) { c.dial = o.dial }
 func (o dialerOption) String() string              { return "WithDialer" }
 
-// WithDialer replaces how a client opens connections (the seam for TLS, for
-// "ssl" endpoints, and for tests). network is "tcp" or "udp".
+// WithDialer replaces how a client opens connections (for proxies, custom
+// sockets and tests). network is the endpoint's TARS transport: "tcp",
+// "udp" or "ssl" (dial TCP for it). For an ssl endpoint the client runs TLS
+// over the returned connection with the WithTLSConfig configuration, unless
+// the dialer returns a *tls.Conn of its own.
 func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ClientOption {
 	return dialerOption{dial}
 }
