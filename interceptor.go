@@ -3,6 +3,7 @@ package tars
 import (
 	"context"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -33,7 +34,8 @@ type Call struct {
 	Request  any // *Req: decoded on a server, to be encoded on a client
 	Response any // *Resp: filled by the handler (server) or the decoder (client); nil for oneway calls
 
-	m *method
+	m  *method
+	mu sync.Mutex // guards the response maps against goroutines a handler starts
 }
 
 // Invoker runs a call: the handler at the end of a server chain, the network
@@ -83,29 +85,33 @@ func CallFromContext(ctx context.Context) (*Call, bool) {
 
 // SetResponseContext sets an entry of the response's TARS context map of the
 // server call that ctx belongs to. It reports false outside a server call.
+// It is safe to call from goroutines the handler starts; entries set after
+// the handler has returned may miss the answer.
 func SetResponseContext(ctx context.Context, key, value string) bool {
-	c, ok := CallFromContext(ctx)
-	if !ok || !c.Server {
-		return false
-	}
-	if c.ResponseContext == nil {
-		c.ResponseContext = map[string]string{}
-	}
-	c.ResponseContext[key] = value
-	return true
+	return setResponse(ctx, false, key, value)
 }
 
 // SetResponseStatus sets an entry of the response's TARS status map of the
-// server call that ctx belongs to. It reports false outside a server call.
+// server call that ctx belongs to, as SetResponseContext does.
 func SetResponseStatus(ctx context.Context, key, value string) bool {
+	return setResponse(ctx, true, key, value)
+}
+
+func setResponse(ctx context.Context, status bool, key, value string) bool {
 	c, ok := CallFromContext(ctx)
 	if !ok || !c.Server {
 		return false
 	}
-	if c.ResponseStatus == nil {
-		c.ResponseStatus = map[string]string{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := &c.ResponseContext
+	if status {
+		m = &c.ResponseStatus
 	}
-	c.ResponseStatus[key] = value
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[key] = value
 	return true
 }
 

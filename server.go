@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -15,34 +16,81 @@ import (
 	"github.com/gotars/tars/transport"
 )
 
-// Server serves TARS servants over TCP and UDP. Build one with NewServer,
-// register handlers with Handle, then Serve a listener; stop it with
-// Shutdown. A process may run any number of servers.
+// Server serves TARS servants over TCP, TLS and UDP. Build one with
+// NewServer, register handlers with Handle, then Serve a listener; stop it
+// with Shutdown. A process may run any number of servers.
+//
+// Work is bounded whatever peers do: each servant admits at most its
+// MaxInvoke running handlers and MaxQueue waiting requests (ServantLimits);
+// a request holds its place until its answer is queued; a connection whose
+// answers pile up unsent is not read until they drain; a connection idle,
+// or trickling a frame, past its timeout is closed; the bytes held in
+// frames and write queues stay within the memory budget. The goroutines a
+// server owns are its handlers (at most the servants' MaxInvoke), one per
+// connection, and a few more.
 type Server struct {
-	cfg   serverConfig
-	tr    transport.Server
-	mu    sync.RWMutex
-	table map[string]map[string]*serverMethod // servant -> method -> handler
+	cfg    serverConfig
+	tr     transport.Server
+	budget *transport.Budget
+	mu     sync.RWMutex
+	table  map[string]*adapter
 
-	sem      chan struct{} // one token per running handler
-	queued   atomic.Int64  // requests waiting for a token
-	inflight gate          // calls admitted and not yet answered
+	inflight gate // calls admitted and not yet answered
 	// Handlers' parents, cancelled when Shutdown gives up. Several, so
 	// that concurrent handlers do not all take one context's lock to
 	// attach their deadlines.
 	bases    [baseShards]context.Context
 	cancels  [baseShards]context.CancelFunc
-	idle     chan task     // idle workers wait here for their next request
-	quit     chan struct{} // closed by Shutdown: idle workers exit
+	tasks    [baseShards]taskSet // admitted, not yet answered
+	idle     chan *task          // idle workers wait here for their next request
+	quit     chan struct{}       // closed by Shutdown: idle workers exit
 	quitOnce sync.Once
+	stopping atomic.Bool // the grace has expired: no handler starts
+
+	logs    rateLog
+	counts  serverCounts
+	reconn  []byte // the _reconnect_ push
+	started atomic.Bool
 }
 
-// task is one admitted request, holding a handler token.
-type task struct {
-	peer transport.Peer
-	req  *protocol.RequestPacket
-	sm   *serverMethod
-	recv time.Time
+type serverCounts struct {
+	overload, queueTimeout, dropped, decodeErr, badPacket, panics, shutdownAnswers atomic.Uint64
+}
+
+// ServerStats counts what a server did with the requests and connections
+// it was given, for metrics and for tests.
+type ServerStats struct {
+	transport.Stats          // connections: open, accepted, refused, idle-closed, frame timeouts, bad datagrams, budget
+	InFlight          int64  // calls admitted and not yet answered
+	Overloaded        uint64 // answered CodeServerOverload (queue full, shutting down)
+	QueueTimeouts     uint64 // answered CodeServerQueueTimeout without running
+	Dropped           uint64 // not run: their connection closed first
+	DecodeErrors      uint64 // answered CodeServerDecodeErr
+	BadPackets        uint64 // undecodable packets (their connection closed)
+	Panics            uint64 // handlers that panicked
+	AnsweredAtExpiry  uint64 // answered with an error when Shutdown's grace expired
+	LogsSuppressed    uint64 // connection-level log records dropped by the rate limit
+	ServantQueueDepth map[string]int
+}
+
+// Stats returns the server's counts so far.
+func (s *Server) Stats() ServerStats {
+	st := ServerStats{
+		Stats: s.tr.Stats(), InFlight: s.inflight.count(),
+		Overloaded: s.counts.overload.Load(), QueueTimeouts: s.counts.queueTimeout.Load(),
+		Dropped: s.counts.dropped.Load(), DecodeErrors: s.counts.decodeErr.Load(),
+		BadPackets: s.counts.badPacket.Load(), Panics: s.counts.panics.Load(),
+		AnsweredAtExpiry: s.counts.shutdownAnswers.Load(), LogsSuppressed: s.logs.suppressed.Load(),
+		ServantQueueDepth: map[string]int{},
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for name, sv := range s.table {
+		sv.mu.Lock()
+		st.ServantQueueDepth[name] = len(sv.queue)
+		sv.mu.Unlock()
+	}
+	return st
 }
 
 const baseShards = 16
@@ -52,8 +100,295 @@ const baseShards = 16
 // the growth of its stack.
 const workerIdle = time.Second
 
-// start hands t to an idle worker, or starts one.
-func (s *Server) start(t task) {
+// serverMethod is a registered handler, type-erased.
+type serverMethod struct {
+	m      *method
+	newReq func() any // *Req
+	newRsp func() any // *Resp
+	invoke Invoker    // the middleware chain ending in the typed handler
+}
+
+// NewServer returns a server with the given options and no servants. It
+// panics, naming the option, when an option is invalid: options are set at
+// start-up, where a mistake must stop the program.
+func NewServer(opts ...ServerOption) *Server {
+	s := &Server{cfg: newServerConfig(opts), table: map[string]*adapter{}}
+	s.idle, s.quit = make(chan *task), make(chan struct{})
+	s.inflight.zero = make(chan struct{})
+	for i := range s.bases {
+		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
+		s.tasks[i].m = map[*task]struct{}{}
+	}
+	s.budget = transport.NewBudget(s.cfg.memoryBudget)
+	s.logs.logger = s.cfg.logger
+	s.reconn = protocol.AppendResponse(nil, &protocol.ResponsePacket{Version: VersionTARS, ResultDesc: reconnectMsg})
+	s.tr = transport.Server{Handler: s.onFrame, MaxFrame: s.cfg.maxPacket, WriteTimeout: s.cfg.writeTimeout,
+		IdleTimeout: s.cfg.idleTimeout, FrameTimeout: s.cfg.frameTimeout,
+		MaxConns: s.cfg.maxConns, MaxConnsPerIP: s.cfg.maxConnsPerIP,
+		MaxRequests: s.cfg.connRequests, Budget: s.budget,
+		OnConnError: func(remote net.Addr, err error) {
+			if !errors.Is(err, transport.ErrIdle) {
+				s.logs.warn("tars: connection dropped", "remote", remote.String(), "err", err)
+			}
+		},
+		OnBadDatagram: func(remote net.Addr) {
+			s.logs.warn("tars: malformed datagram dropped", "remote", remote.String())
+		}}
+	return s
+}
+
+// reconnectMsg is the sResultDesc of the push (iRequestId 0) a TARS server
+// sends its connections when it shuts down gracefully: clients move new
+// calls to a fresh connection (TarsGo's GetCloseMsg / onPush).
+const reconnectMsg = "_reconnect_"
+
+// Handle registers h as the handler of endpoint e on the servant object
+// servant (e.g. "UserService.UserServiceObj"). A handler's *Error reaches
+// the caller with its code (a nil *Error is success); any other error
+// becomes CodeServerUnknownErr with the error's text, or CodeInvokeTimeout
+// when it is (or wraps) context.DeadlineExceeded; a panic becomes
+// CodeServerUnknownErr and the server keeps serving.
+//
+// Handle panics, naming what is wrong, when s, e or h is nil, when servant
+// is not a name a TARS peer can call (empty, or holding whitespace, '@' or
+// ':'), or when the method is already registered on the servant:
+// registration runs at start-up.
+func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h func(context.Context, Req) (Resp, error)) {
+	switch {
+	case s == nil:
+		panic("tars.Handle: nil server")
+	case e == nil:
+		panic(fmt.Sprintf("tars.Handle(%q): nil endpoint", servant))
+	case h == nil:
+		panic(fmt.Sprintf("tars.Handle(%q, %s): nil handler", servant, e.m.name))
+	}
+	if err := checkServantName(servant); err != nil {
+		panic("tars.Handle: " + err.Error())
+	}
+	final := func(ctx context.Context, c *Call) error {
+		resp, err := h(ctx, *c.Request.(*Req))
+		if err != nil {
+			if te, ok := err.(*Error); ok && te == nil { // a nil *Error is success
+				err = nil
+			} else {
+				return err
+			}
+		}
+		*c.Response.(*Resp) = resp
+		return nil
+	}
+	sm := &serverMethod{
+		m:      e.m,
+		newReq: func() any { return new(Req) },
+		newRsp: func() any { return new(Resp) },
+		invoke: chain(s.cfg.middleware, final),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv := s.table[servant]
+	if sv == nil {
+		sv = &adapter{name: servant, methods: map[string]*serverMethod{},
+			limits: s.cfg.servantLimits[servant].over(s.cfg.limits)}
+		s.table[servant] = sv
+	}
+	if _, dup := sv.methods[e.m.name]; dup {
+		panic(fmt.Sprintf("tars.Handle: %s.%s registered twice", servant, e.m.name))
+	}
+	sv.methods[e.m.name] = sm
+}
+
+// Serve accepts TCP connections on ln and serves them until Shutdown. It
+// returns ErrServerClosed after Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return mapClosed(s.tr.Serve(ln))
+}
+
+// ServePacket serves UDP requests read from pc until Shutdown: one frame per
+// datagram, each answered with one datagram. It returns ErrServerClosed
+// after Shutdown.
+func (s *Server) ServePacket(pc net.PacketConn) error {
+	return mapClosed(s.tr.ServePacket(pc))
+}
+
+// ErrServerClosed is returned by Serve and ServePacket after Shutdown.
+var ErrServerClosed = errors.New("tars: server closed")
+
+func mapClosed(err error) error {
+	if transport.IsStopped(err) {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// shutdownLinger is how long Shutdown lets queued answers reach their
+// peers before it closes the connections.
+const shutdownLinger = time.Second
+
+// Shutdown stops the server gracefully: it stops accepting connections,
+// tells every connection's client to move to a new connection (the TARS
+// "_reconnect_" push), lets the calls admitted so far run and their answers
+// go out, then closes every connection. Requests that arrive meanwhile are
+// answered CodeServerOverload without running.
+//
+// When ctx ends first, handlers' contexts are cancelled, requests still
+// waiting for a handler are answered CodeServerOverload (they did not
+// run), running calls are answered CodeServerUnknownErr, the answers get a
+// moment to reach their peers, the connections are closed and ctx's error
+// is returned. Once Shutdown has returned, no handler starts.
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := s.inflight.close()
+	s.tr.StopAccepting()
+	for _, c := range s.tr.Conns() {
+		c.Write(s.reconn)
+	}
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.expire()
+	}
+	s.tr.Drain(shutdownLinger)
+	cctx, cancel := context.WithTimeout(context.Background(), shutdownLinger)
+	defer cancel()
+	if cerr := s.tr.Close(cctx); err == nil {
+		err = cerr
+	}
+	s.cancelHandlers()
+	s.quitOnce.Do(func() { close(s.quit) })
+	return err
+}
+
+// expire ends the grace: no handler starts any more, waiting requests are
+// answered CodeServerOverload, running ones CodeServerUnknownErr.
+func (s *Server) expire() {
+	s.stopping.Store(true)
+	s.cancelHandlers()
+	s.mu.RLock()
+	svs := make([]*adapter, 0, len(s.table))
+	for _, sv := range s.table {
+		svs = append(svs, sv)
+	}
+	s.mu.RUnlock()
+	for _, sv := range svs {
+		for _, t := range sv.drain() {
+			s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
+		}
+	}
+	for i := range s.tasks {
+		for _, t := range s.tasks[i].list() {
+			for t.state.Load() == taskStarting { // about to enter its handler
+				time.Sleep(10 * time.Microsecond)
+			}
+			if t.state.CompareAndSwap(taskQueued, taskCancelled) {
+				s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
+				continue
+			}
+			if t.answer() {
+				s.counts.shutdownAnswers.Add(1)
+				s.sendErr(t, NewError(CodeServerUnknownErr, "server shut down before the call completed"))
+			}
+		}
+	}
+}
+
+func (s *Server) cancelHandlers() {
+	for _, cancel := range s.cancels {
+		cancel()
+	}
+}
+
+// onFrame runs in a connection's read loop for every request frame.
+func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
+	recv := time.Now()
+	data := f.Keep() // the read buffer is reused; the request outlives this call
+	req := new(protocol.RequestPacket)
+	if err := protocol.DecodeRequest(data, req); err != nil {
+		// Without a decodable header there is nobody to answer: the
+		// stream is out of step, so drop the connection.
+		f.Done()
+		s.counts.badPacket.Add(1)
+		s.logs.warn("tars: undecodable request packet", "remote", peer.RemoteAddr().String(), "err", err)
+		if c, ok := peer.(*transport.Conn); ok {
+			c.CloseWithError(err)
+		}
+		return
+	}
+	oneway := req.PacketType == protocol.PacketOneway
+	if req.FuncName == "tars_ping" {
+		f.Done()
+		if !oneway {
+			s.reply(peer, req, &protocol.ResponsePacket{})
+		}
+		return
+	}
+	s.mu.RLock()
+	sv := s.table[req.ServantName]
+	var sm *serverMethod
+	if sv != nil {
+		sm = sv.methods[req.FuncName]
+	}
+	s.mu.RUnlock()
+	switch {
+	case sv == nil:
+		f.Done()
+		s.fail(peer, req, Errorf(CodeServerNoServantErr, "no servant %q", req.ServantName))
+		return
+	case sm == nil:
+		f.Done()
+		s.fail(peer, req, Errorf(CodeServerNoFuncErr, "servant %q has no function %q", req.ServantName, req.FuncName))
+		return
+	}
+	if !s.inflight.enter() {
+		f.Done()
+		s.counts.overload.Add(1)
+		s.fail(peer, req, NewError(CodeServerOverload, "server shutting down"))
+		return
+	}
+	t := &task{peer: peer, frame: f, req: req, sm: sm, sv: sv, recv: recv}
+	t.expiry = recv.Add(sv.limits.QueueTimeout)
+	if req.Timeout > 0 {
+		t.deadline = recv.Add(time.Duration(req.Timeout) * time.Millisecond)
+		if e := t.deadline.Add(-answerMargin(time.Duration(req.Timeout) * time.Millisecond)); e.Before(t.expiry) {
+			t.expiry = e
+		}
+	}
+	peer.Begin()
+	s.tasks[shard(t)].add(t)
+	s.admit(sv, t)
+}
+
+// answerMargin is how much of a caller's timeout a queued request leaves
+// unused, so that a CodeServerQueueTimeout answer reaches the caller before
+// it gives up on its own; a handler is not started with less than that
+// left either.
+func answerMargin(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, time.Millisecond), 100*time.Millisecond)
+}
+
+// admit runs t now, queues it, or refuses it, by its servant's limits.
+func (s *Server) admit(sv *adapter, t *task) {
+	sv.mu.Lock()
+	if sv.running < sv.limits.MaxInvoke {
+		sv.running++
+		sv.mu.Unlock()
+		s.start(t)
+		return
+	}
+	if len(sv.queue) >= sv.limits.MaxQueue {
+		sv.mu.Unlock()
+		s.counts.overload.Add(1)
+		s.finish(t, Errorf(CodeServerOverload, "servant %s overloaded: %d running, %d waiting", sv.name, sv.limits.MaxInvoke, sv.limits.MaxQueue))
+		return
+	}
+	sv.push(t)
+	sv.armLocked(s)
+	sv.mu.Unlock()
+}
+
+// start hands t to an idle worker, or starts one. The worker holds one of
+// t's servant's running places.
+func (s *Server) start(t *task) {
 	select {
 	case s.idle <- t:
 	default:
@@ -61,10 +396,14 @@ func (s *Server) start(t task) {
 	}
 }
 
-func (s *Server) worker(t task) {
+func (s *Server) worker(t *task) {
 	var timer *time.Timer
 	for {
-		s.run(t.peer, t.req, t.sm, t.recv)
+		for t != nil {
+			s.run(t)
+			s.release(t)
+			t = s.next(t.sv)
+		}
 		if timer == nil {
 			timer = time.NewTimer(workerIdle)
 		} else {
@@ -81,266 +420,166 @@ func (s *Server) worker(t task) {
 	}
 }
 
-// serverMethod is a registered handler, type-erased.
-type serverMethod struct {
-	m      *method
-	newReq func() any // *Req
-	newRsp func() any // *Resp
-	invoke Invoker    // the middleware chain ending in the typed handler
-}
-
-// NewServer returns a server with the given options and no servants.
-func NewServer(opts ...ServerOption) *Server {
-	s := &Server{cfg: newServerConfig(opts), table: map[string]map[string]*serverMethod{}}
-	s.sem = make(chan struct{}, s.cfg.maxInvoke)
-	s.idle, s.quit = make(chan task), make(chan struct{})
-	s.inflight.zero = make(chan struct{})
-	for i := range s.bases {
-		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
-	}
-	s.tr = transport.Server{Handler: s.onFrame, MaxFrame: s.cfg.maxPacket, WriteTimeout: s.cfg.writeTimeout,
-		OnConnError: func(remote net.Addr, err error) {
-			s.log("tars: connection dropped", "remote", remote.String(), "err", err)
-		}}
-	return s
-}
-
-// Handle registers h as the handler of endpoint e on the servant object
-// servant (e.g. "UserService.UserServiceObj"). A handler's *Error reaches
-// the caller with its code; any other error becomes CodeServerUnknownErr
-// with the error's text; a panic becomes CodeServerUnknownErr and the server
-// keeps serving. Handle panics if the method is already registered on the
-// servant or servant is empty: registration runs at start-up.
-func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h func(context.Context, Req) (Resp, error)) {
-	if servant == "" || e == nil || h == nil {
-		panic("tars.Handle: empty servant, nil endpoint or nil handler")
-	}
-	final := func(ctx context.Context, c *Call) error {
-		resp, err := h(ctx, *c.Request.(*Req))
-		if err != nil {
-			return err
+// next takes the servant's next waiting request for a worker that has
+// finished one, if a place is free, or returns nil. Requests that waited
+// too long are answered CodeServerQueueTimeout on the way.
+func (s *Server) next(sv *adapter) *task {
+	now := time.Now()
+	for {
+		sv.mu.Lock()
+		if len(sv.queue) == 0 || sv.running >= sv.limits.MaxInvoke || s.stopping.Load() {
+			sv.mu.Unlock()
+			return nil
 		}
-		*c.Response.(*Resp) = resp
-		return nil
-	}
-	sm := &serverMethod{
-		m:      e.m,
-		newReq: func() any { return new(Req) },
-		newRsp: func() any { return new(Resp) },
-		invoke: chain(s.cfg.middleware, final),
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	methods := s.table[servant]
-	if methods == nil {
-		methods = map[string]*serverMethod{}
-		s.table[servant] = methods
-	}
-	if _, dup := methods[e.m.name]; dup {
-		panic(fmt.Sprintf("tars.Handle: %s.%s registered twice", servant, e.m.name))
-	}
-	methods[e.m.name] = sm
-}
-
-// Serve accepts TCP (or TLS, through tls.NewListener) connections on ln and
-// serves them until Shutdown. It returns ErrServerClosed after Shutdown.
-func (s *Server) Serve(ln net.Listener) error {
-	return mapClosed(s.tr.Serve(ln))
-}
-
-// ServePacket serves UDP requests read from pc until Shutdown: one frame per
-// datagram, each answered with one datagram. It returns ErrServerClosed
-// after Shutdown.
-func (s *Server) ServePacket(pc net.PacketConn) error {
-	return mapClosed(s.tr.ServePacket(pc))
-}
-
-// ErrServerClosed is returned by Serve and ServePacket after Shutdown.
-var ErrServerClosed = errors.New("tars: server closed")
-
-func mapClosed(err error) error {
-	if errors.Is(err, transport.ErrServerClosed) {
-		return ErrServerClosed
-	}
-	return err
-}
-
-// Shutdown stops the server gracefully: it stops accepting connections,
-// lets the calls in flight finish and their answers go out, then closes
-// every connection. New requests that arrive meanwhile are answered
-// CodeServerOverload. When ctx ends first, handlers' contexts are
-// cancelled, connections are closed and ctx's error is returned.
-func (s *Server) Shutdown(ctx context.Context) error {
-	done := s.inflight.close()
-	s.tr.StopAccepting()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-		s.cancelHandlers()
-	}
-	if cerr := s.tr.Close(ctx); err == nil {
-		err = cerr
-	}
-	s.cancelHandlers()
-	s.quitOnce.Do(func() { close(s.quit) })
-	return err
-}
-
-func (s *Server) cancelHandlers() {
-	for _, cancel := range s.cancels {
-		cancel()
-	}
-}
-
-func (s *Server) log(msg string, args ...any) {
-	if s.cfg.logger != nil {
-		s.cfg.logger.Warn(msg, args...)
-	}
-}
-
-// onFrame runs in a connection's read loop for every request frame.
-func (s *Server) onFrame(peer transport.Peer, frame []byte) {
-	recv := time.Now()
-	data := make([]byte, len(frame)) // the read buffer is reused; the request outlives this call
-	copy(data, frame)
-	req := new(protocol.RequestPacket)
-	if err := protocol.DecodeRequest(data, req); err != nil {
-		// Without a decodable header there is nobody to answer: the
-		// stream is out of step, so drop the connection.
-		s.log("tars: undecodable request packet", "remote", peer.RemoteAddr().String(), "err", err)
-		if c, ok := peer.(*transport.Conn); ok {
-			c.Close()
+		t := sv.pop()
+		if t.expiry.After(now) {
+			sv.running++
+			sv.mu.Unlock()
+			return t
 		}
-		return
+		sv.mu.Unlock()
+		s.queueTimeout(t)
 	}
-	oneway := req.PacketType == protocol.PacketOneway
-	if req.FuncName == "tars_ping" {
-		if !oneway {
-			s.reply(peer, req, &protocol.ResponsePacket{})
-		}
-		return
-	}
-	s.mu.RLock()
-	methods, ok := s.table[req.ServantName]
-	sm := methods[req.FuncName]
-	s.mu.RUnlock()
-	switch {
-	case !ok:
-		s.fail(peer, req, Errorf(CodeServerNoServantErr, "no servant %q", req.ServantName))
-		return
-	case sm == nil:
-		s.fail(peer, req, Errorf(CodeServerNoFuncErr, "servant %q has no function %q", req.ServantName, req.FuncName))
-		return
-	}
-	if !s.inflight.enter() {
-		s.fail(peer, req, NewError(CodeServerOverload, "server shutting down"))
-		return
-	}
-	select {
-	case s.sem <- struct{}{}:
-		s.start(task{peer, req, sm, recv})
-		return
-	default:
-	}
-	if s.queued.Add(1) > int64(s.cfg.maxQueue) {
-		s.queued.Add(-1)
-		s.inflight.leave()
-		s.fail(peer, req, NewError(CodeServerOverload, "server overloaded"))
-		return
-	}
-	go func() {
-		wait := s.waitBound(req) - time.Since(recv)
-		t := time.NewTimer(max(wait, 0))
-		defer t.Stop()
-		select {
-		case s.sem <- struct{}{}:
-			s.queued.Add(-1)
-			s.run(peer, req, sm, recv)
-		case <-t.C:
-			s.queued.Add(-1)
-			s.fail(peer, req, NewError(CodeServerQueueTimeout, "request waited past its timeout"))
-			s.inflight.leave()
-		}
-	}()
 }
 
-// waitBound is how long a request may wait before its handler starts.
-func (s *Server) waitBound(req *protocol.RequestPacket) time.Duration {
-	if req.Timeout > 0 {
-		return time.Duration(req.Timeout) * time.Millisecond
+// release gives a running place of sv back: the request's work is done and
+// its answer encoded; writing it does not block.
+func (s *Server) release(t *task) {
+	if t.released {
+		return
 	}
-	return s.cfg.queueTimeout
+	t.released = true
+	sv := t.sv
+	sv.mu.Lock()
+	sv.running--
+	sv.mu.Unlock()
 }
 
-// run decodes, invokes and answers one request; it holds a handler token.
-func (s *Server) run(peer transport.Peer, req *protocol.RequestPacket, sm *serverMethod, recv time.Time) {
-	defer s.inflight.leave()
-	released := false
-	release := func() { // the token goes back as soon as the handler is done
-		if !released {
-			released = true
-			<-s.sem
-		}
+func (s *Server) queueTimeout(t *task) {
+	s.counts.queueTimeout.Add(1)
+	s.finish(t, Errorf(CodeServerQueueTimeout, "waited %v for a handler of %s", time.Since(t.recv).Round(time.Millisecond), t.sv.name))
+}
+
+// run decodes, invokes and answers one request.
+func (s *Server) run(t *task) {
+	req, sm := t.req, t.sm
+	if t.peer.Closed() { // nobody to answer: do not run it
+		s.counts.dropped.Add(1)
+		s.finish(t, nil)
+		return
 	}
-	defer release()
-	if time.Since(recv) > s.waitBound(req) {
-		release()
-		s.fail(peer, req, NewError(CodeServerQueueTimeout, "request waited past its timeout"))
+	now := time.Now()
+	if now.After(t.expiry) || !t.deadline.IsZero() && t.deadline.Sub(now) < answerMargin(t.deadline.Sub(t.recv)) {
+		s.queueTimeout(t)
+		return
+	}
+	if !t.state.CompareAndSwap(taskQueued, taskStarting) {
+		return // Shutdown has answered it
+	}
+	if s.stopping.Load() {
+		t.state.Store(taskCancelled)
+		s.counts.overload.Add(1)
+		s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
 		return
 	}
 	call := &Call{
 		Servant: req.ServantName, Method: req.FuncName, Version: req.Version, RequestID: req.RequestID,
-		Oneway: req.PacketType == protocol.PacketOneway, Server: true, Peer: peer.RemoteAddr(),
+		Oneway: req.PacketType == protocol.PacketOneway, Server: true, Peer: t.peer.RemoteAddr(),
 		Context: req.Context, Status: req.Status,
 		Timeout: time.Duration(req.Timeout) * time.Millisecond,
 	}
 	rq := sm.newReq()
 	if err := decodeArgs(sm.m, req.Version, req.Buffer, rq); err != nil {
-		release()
-		s.fail(peer, req, wrapError(CodeServerDecodeErr, err))
+		t.state.Store(taskRunning)
+		s.counts.decodeErr.Add(1)
+		s.finish(t, wrapError(CodeServerDecodeErr, err))
 		return
 	}
 	call.Request, call.Response = rq, sm.newRsp()
 	ctx := context.WithValue(s.bases[uint32(req.RequestID)%baseShards], callKey{}, call)
-	if req.Timeout > 0 {
+	if !t.deadline.IsZero() {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, recv.Add(call.Timeout))
+		ctx, cancel = context.WithDeadline(ctx, t.deadline)
 		defer cancel()
 	}
+	t.state.Store(taskRunning)
 	err := s.invoke(ctx, sm, call)
-	release()
+	// The frame (and the budget it holds) is no longer needed once the
+	// handler is done: decoded strings do not alias it.
+	t.frame.Done()
 	if call.Oneway {
+		s.finish(t, nil)
 		return
 	}
+	call.mu.Lock()
 	resp := &protocol.ResponsePacket{Context: call.ResponseContext, Status: call.ResponseStatus}
+	call.mu.Unlock()
 	if err != nil {
-		te := toError(err)
-		resp.Ret, resp.ResultDesc = te.Code, te.Message
-		s.reply(peer, req, resp)
+		s.release(t)
+		s.finishWith(t, resp, toError(err))
 		return
 	}
 	w := getWriter()
 	defer putWriter(w)
 	if err := encodeResults(sm.m, req.Version, w, call.Response); err != nil {
-		s.fail(peer, req, wrapError(CodeServerEncodeErr, err))
+		s.finish(t, wrapError(CodeServerEncodeErr, err))
 		return
 	}
 	resp.Buffer = w.Bytes()
-	s.reply(peer, req, resp)
+	s.release(t)
+	if t.answer() {
+		s.reply(t.peer, req, resp)
+	}
+	s.done(t)
 }
 
 // invoke runs the chain, turning a panic into CodeServerUnknownErr.
 func (s *Server) invoke(ctx context.Context, sm *serverMethod, call *Call) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log("tars: handler panicked", "servant", call.Servant, "method", call.Method,
-				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.counts.panics.Add(1)
+			if s.cfg.logger != nil {
+				s.cfg.logger.Error("tars: handler panicked", "servant", call.Servant, "method", call.Method,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			}
 			err = Errorf(CodeServerUnknownErr, "handler panicked: %v", r)
 		}
 	}()
 	return sm.invoke(ctx, call)
+}
+
+// finish answers t with e (nil: no answer) and releases everything it
+// holds.
+func (s *Server) finish(t *task, e *Error) {
+	s.finishWith(t, &protocol.ResponsePacket{}, e)
+}
+
+func (s *Server) finishWith(t *task, resp *protocol.ResponsePacket, e *Error) {
+	if e != nil && t.answer() {
+		if t.req.PacketType != protocol.PacketOneway {
+			resp.Ret, resp.ResultDesc = e.Code, e.Message
+			s.reply(t.peer, t.req, resp)
+		}
+	}
+	s.done(t)
+}
+
+// done releases what t holds: its frame, its connection's request count,
+// its place among the server's calls in flight.
+func (s *Server) done(t *task) {
+	if s.tasks[shard(t)].remove(t) {
+		t.frame.Done()
+		t.peer.End()
+		s.inflight.leave()
+	}
+}
+
+// sendErr answers t with e without releasing it (Shutdown, for a handler
+// still running).
+func (s *Server) sendErr(t *task, e *Error) {
+	if t.req.PacketType != protocol.PacketOneway {
+		s.reply(t.peer, t.req, &protocol.ResponsePacket{Ret: e.Code, ResultDesc: e.Message})
+	}
 }
 
 func (s *Server) fail(peer transport.Peer, req *protocol.RequestPacket, e *Error) {
@@ -360,11 +599,184 @@ func (s *Server) reply(peer transport.Peer, req *protocol.RequestPacket, resp *p
 			Version: req.Version, RequestID: req.RequestID, Ret: CodeServerEncodeErr,
 			ResultDesc: fmt.Sprintf("response of %d bytes exceeds the maximum packet size %d", len(frame), s.cfg.maxPacket)})
 	}
-	if err := peer.Write(frame); err != nil {
-		s.log("tars: writing response failed", "remote", peer.RemoteAddr().String(), "err", err)
+	if err := peer.Write(frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+		s.logs.warn("tars: writing response failed", "remote", peer.RemoteAddr().String(), "err", err)
 	}
 	*fb = frame
 	putFrameBuf(fb)
+}
+
+// task is one admitted request.
+type task struct {
+	peer     transport.Peer
+	frame    transport.Frame
+	req      *protocol.RequestPacket
+	sm       *serverMethod
+	sv       *adapter
+	recv     time.Time
+	expiry   time.Time // it must start by then, or be answered CodeServerQueueTimeout
+	deadline time.Time // the caller's deadline (recv + iTimeout); zero when none
+	seq      uint64    // admission order, among equal expiries
+	released bool      // its running place is given back (worker only)
+	state    atomic.Int32
+	answered atomic.Bool
+}
+
+// Task states: queued → starting → running, or → cancelled by Shutdown.
+const (
+	taskQueued int32 = iota
+	taskStarting
+	taskRunning
+	taskCancelled
+)
+
+// answer reports whether the caller may answer t: true once.
+func (t *task) answer() bool { return t.answered.CompareAndSwap(false, true) }
+
+func shard(t *task) int { return int(uint32(t.req.RequestID) % baseShards) }
+
+// taskSet is the admitted calls of one shard, for Shutdown.
+type taskSet struct {
+	mu sync.Mutex
+	m  map[*task]struct{}
+}
+
+func (ts *taskSet) add(t *task) {
+	ts.mu.Lock()
+	ts.m[t] = struct{}{}
+	ts.mu.Unlock()
+}
+
+func (ts *taskSet) remove(t *task) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if _, ok := ts.m[t]; !ok {
+		return false
+	}
+	delete(ts.m, t)
+	return true
+}
+
+func (ts *taskSet) list() []*task {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	out := make([]*task, 0, len(ts.m))
+	for t := range ts.m {
+		out = append(out, t)
+	}
+	return out
+}
+
+// adapter is a servant's methods and its admission (TARS's adapter): the running count and
+// a queue ordered by expiry (earliest first; admission order among
+// equals), so that the request closest to its caller's deadline runs
+// first and a single timer answers those that waited too long.
+type adapter struct {
+	name    string
+	methods map[string]*serverMethod
+	limits  ServantLimits
+
+	mu      sync.Mutex
+	running int
+	queue   []*task // a binary heap by (expiry, seq)
+	seq     uint64
+	timer   *time.Timer
+	timerAt time.Time
+}
+
+func (sv *adapter) less(i, j int) bool {
+	a, b := sv.queue[i], sv.queue[j]
+	if !a.expiry.Equal(b.expiry) {
+		return a.expiry.Before(b.expiry)
+	}
+	return a.seq < b.seq
+}
+
+func (sv *adapter) push(t *task) {
+	sv.seq++
+	t.seq = sv.seq
+	sv.queue = append(sv.queue, t)
+	for i := len(sv.queue) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !sv.less(i, p) {
+			break
+		}
+		sv.queue[i], sv.queue[p] = sv.queue[p], sv.queue[i]
+		i = p
+	}
+}
+
+func (sv *adapter) pop() *task {
+	q := sv.queue
+	t := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = nil
+	sv.queue = q[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && sv.less(l, m) {
+			m = l
+		}
+		if r < n && sv.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		sv.queue[i], sv.queue[m] = sv.queue[m], sv.queue[i]
+		i = m
+	}
+	if cap(sv.queue) > 1024 && len(sv.queue) < cap(sv.queue)/4 {
+		sv.queue = append([]*task(nil), sv.queue...)
+	}
+	return t
+}
+
+// armLocked sets the timer to the earliest expiry in the queue.
+func (sv *adapter) armLocked(s *Server) {
+	if len(sv.queue) == 0 {
+		return
+	}
+	at := sv.queue[0].expiry
+	if sv.timer != nil && !sv.timerAt.IsZero() && !at.Before(sv.timerAt) {
+		return
+	}
+	sv.timerAt = at
+	d := time.Until(at)
+	if sv.timer == nil {
+		sv.timer = time.AfterFunc(d, func() { s.expireQueued(sv) })
+	} else {
+		sv.timer.Reset(d)
+	}
+}
+
+// expireQueued answers the waiting requests whose time is up.
+func (s *Server) expireQueued(sv *adapter) {
+	now := time.Now()
+	var late []*task
+	sv.mu.Lock()
+	sv.timerAt = time.Time{}
+	for len(sv.queue) > 0 && !sv.queue[0].expiry.After(now) {
+		late = append(late, sv.pop())
+	}
+	sv.armLocked(s)
+	sv.mu.Unlock()
+	for _, t := range late {
+		s.queueTimeout(t)
+	}
+}
+
+// drain empties the queue (Shutdown).
+func (sv *adapter) drain() []*task {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	q := sv.queue
+	sv.queue = nil
+	if sv.timer != nil {
+		sv.timer.Stop()
+	}
+	return q
 }
 
 var writerPool = sync.Pool{New: func() any { return codec.NewWriter(make([]byte, 0, 512)) }}
@@ -416,6 +828,8 @@ func (g *gate) leave() {
 	}
 }
 
+func (g *gate) count() int64 { return g.n.Load() &^ gateClosed }
+
 // close admits no more calls and returns a channel closed once the calls in
 // flight have all left.
 func (g *gate) close() <-chan struct{} {
@@ -423,4 +837,49 @@ func (g *gate) close() <-chan struct{} {
 		g.once.Do(func() { close(g.zero) })
 	}
 	return g.zero
+}
+
+// rateLog writes connection-level records at most logBurst at once and
+// logRate a second; the rest are counted, and the count is written with the
+// next record allowed.
+type rateLog struct {
+	logger     *slog.Logger
+	mu         sync.Mutex
+	tokens     float64
+	last       time.Time
+	skipped    uint64 // since the last record written
+	suppressed atomic.Uint64
+}
+
+const (
+	logRate  = 10
+	logBurst = 20
+)
+
+func (l *rateLog) warn(msg string, args ...any) {
+	if l.logger == nil {
+		return
+	}
+	l.mu.Lock()
+	now := time.Now()
+	if l.last.IsZero() {
+		l.tokens = logBurst
+	} else {
+		l.tokens = min(logBurst, l.tokens+now.Sub(l.last).Seconds()*logRate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		l.skipped++
+		l.mu.Unlock()
+		l.suppressed.Add(1)
+		return
+	}
+	l.tokens--
+	skipped := l.skipped
+	l.skipped = 0
+	l.mu.Unlock()
+	if skipped > 0 {
+		args = append(args, "suppressed_before", skipped)
+	}
+	l.logger.Warn(msg, args...)
 }

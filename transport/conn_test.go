@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +26,8 @@ func echoServer(t *testing.T, maxFrame int) (*Server, string, chan error) {
 	errs := make(chan error, 16)
 	s := &Server{
 		MaxFrame: maxFrame,
-		Handler: func(p Peer, f []byte) {
-			if err := p.Write(f); err != nil {
+		Handler: func(p Peer, fr Frame) {
+			if err := p.Write(fr.Data); err != nil {
 				errs <- err
 			}
 		},
@@ -57,7 +58,8 @@ func TestConnEchoManyWriters(t *testing.T) {
 	got := map[string]int{}
 	done := make(chan struct{})
 	const writers, each = 8, 200
-	c := NewConn(nc, ConnConfig{OnFrame: func(_ Peer, f []byte) {
+	c := NewConn(nc, ConnConfig{OnFrame: func(_ Peer, fr Frame) {
+		f := fr.Data
 		mu.Lock()
 		got[string(f[4:])]++
 		n := len(got)
@@ -162,7 +164,7 @@ func TestLargeFrameGrowsAndShrinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make(chan int, 4)
-	c := NewConn(nc, ConnConfig{MaxFrame: 4 << 20, OnFrame: func(_ Peer, f []byte) { got <- len(f) }})
+	c := NewConn(nc, ConnConfig{MaxFrame: 4 << 20, OnFrame: func(_ Peer, f Frame) { got <- len(f.Data) }})
 	go c.Serve()
 	defer c.Close()
 	for _, n := range []int{3 << 20, 10, 1 << 20} {
@@ -181,7 +183,7 @@ func TestLargeFrameGrowsAndShrinks(t *testing.T) {
 }
 
 func TestUDP(t *testing.T) {
-	s := &Server{Handler: func(p Peer, f []byte) { p.Write(f) }}
+	s := &Server{Handler: func(p Peer, f Frame) { p.Write(f.Data) }}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +195,7 @@ func TestUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make(chan string, 1)
-	c := NewConn(nc, ConnConfig{OnFrame: func(_ Peer, f []byte) { got <- string(f[4:]) }})
+	c := NewConn(nc, ConnConfig{OnFrame: func(_ Peer, f Frame) { got <- string(f.Data[4:]) }})
 	go c.Serve()
 	defer c.Close()
 	// A malformed datagram is dropped; the next one is answered.
@@ -214,7 +216,7 @@ func TestUDP(t *testing.T) {
 func TestWriteAfterClose(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
-	c := NewConn(a, ConnConfig{OnFrame: func(Peer, []byte) {}})
+	c := NewConn(a, ConnConfig{OnFrame: func(Peer, Frame) {}})
 	c.Close()
 	if err := c.Write(frame("x")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after close: %v", err)
@@ -234,37 +236,37 @@ func readFull(nc net.Conn, b []byte) (int, error) {
 	return n, nil
 }
 
-func TestSlowPeerIsDisconnected(t *testing.T) {
+func TestClientWriteNeverBlocks(t *testing.T) {
 	a, b := net.Pipe() // b never reads: a write to a blocks
 	defer b.Close()
-	c := NewConn(a, ConnConfig{MaxQueued: 1 << 10, OnFrame: func(Peer, []byte) {}})
+	c := NewConn(a, ConnConfig{MaxQueued: 1 << 10, WriteTimeout: 200 * time.Millisecond, OnFrame: func(Peer, Frame) {}})
 	go c.Serve()
-	// Two writers: whichever flushes blocks in the pipe, the other queues
-	// until the bound closes the connection, which unblocks the first.
-	errc := make(chan error, 2)
-	for range 2 {
-		go func() {
-			for i := 0; i < 10000; i++ {
-				if err := c.Write(frame(string(make([]byte, 100)))); err != nil {
-					errc <- err
-					return
-				}
-			}
-			errc <- nil
-		}()
+	// The first frame goes to the background writer, which blocks in the
+	// pipe; the following ones queue until the bound refuses them. No
+	// Write waits for the peer.
+	start := time.Now()
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ {
+		err = c.Write(frame(string(make([]byte, 100))))
 	}
-	for range 2 {
-		select {
-		case err := <-errc:
-			if err == nil {
-				t.Fatal("10000 frames queued to a peer that does not read")
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("writers blocked")
-		}
+	if !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("10000 frames to a peer that does not read: %v", err)
 	}
-	<-c.Done()
-	if !errors.Is(c.Err(), ErrSlowPeer) {
-		t.Fatalf("closed with %v", c.Err())
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("writes took %v", d)
+	}
+	select {
+	case <-c.Done():
+		t.Fatal("a full queue closed the connection")
+	default:
+	}
+	// The blocked write times out and closes the connection.
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the blocked writer did not time out")
+	}
+	if err := c.Err(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("closed with %v", err)
 	}
 }

@@ -2,6 +2,23 @@
 
 package transport
 
-import "errors"
+import (
+	"errors"
+	"net"
+	"syscall"
+)
 
 var errTooManyFiles = errors.New("transport: too many open files")
+
+// rawConn: without non-blocking writes here, every write that may block
+// goes to the blocking writer.
+func rawConn(net.Conn) syscall.RawConn { return nil }
+
+func writeNoWait(syscall.RawConn, []byte) (int, error) { return 0, nil }
+
+type fdReserve struct{}
+
+func newFDReserve(net.Listener) *fdReserve { return &fdReserve{} }
+func (*fdReserve) restore()                {}
+func (*fdReserve) free() bool              { return false }
+func (*fdReserve) close()                  {}

@@ -2,6 +2,105 @@
 
 package transport
 
-import "syscall"
+import (
+	"net"
+	"syscall"
+)
 
 var errTooManyFiles error = syscall.EMFILE
+
+// rawConn returns the descriptor access of a plain socket, for writes that
+// must not block; nil for anything else (TLS, pipes).
+func rawConn(nc net.Conn) syscall.RawConn {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// fdReserve holds a spare descriptor (a duplicate of the listener's) so that
+// a server out of descriptors can still accept a pending connection and
+// close it at once, refusing it, instead of leaving it to hang in the
+// backlog.
+type fdReserve struct {
+	ln net.Listener
+	fd int
+}
+
+func newFDReserve(ln net.Listener) *fdReserve {
+	r := &fdReserve{ln: ln, fd: -1}
+	r.restore()
+	return r
+}
+
+func (r *fdReserve) restore() {
+	if r.fd >= 0 {
+		return
+	}
+	sc, ok := r.ln.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		if nfd, err := syscall.Dup(int(fd)); err == nil {
+			syscall.CloseOnExec(nfd)
+			r.fd = nfd
+		}
+	})
+}
+
+// free gives the spare descriptor up; it reports false when there is none.
+func (r *fdReserve) free() bool {
+	if r.fd < 0 {
+		return false
+	}
+	syscall.Close(r.fd)
+	r.fd = -1
+	return true
+}
+
+func (r *fdReserve) close() { r.free() }
+
+// writeNoWait writes as much of b as the socket takes now, without waiting.
+func writeNoWait(rc syscall.RawConn, b []byte) (int, error) {
+	written := 0
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		for written < len(b) {
+			n, err := syscall.Write(int(fd), b[written:])
+			if n > 0 {
+				written += n
+			}
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err == syscall.EAGAIN:
+				return true
+			case err != nil:
+				werr = err
+				return true
+			case n == 0:
+				return true
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return written, err
+	}
+	return written, werr
+}
