@@ -5,6 +5,7 @@ package middleware
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -35,7 +36,8 @@ func Recovery(l *slog.Logger) tars.Middleware {
 }
 
 // Logging writes one record per call to l: servant, method, packet version,
-// request id, peer, duration and return code; at Info for success and at
+// request id, peer, duration and return code; at Info for success and for
+// calls their caller cancelled (errors.Is(err, context.Canceled)), and at
 // Warn, with the error, for failures.
 func Logging(l *slog.Logger) tars.Middleware {
 	return func(next tars.Invoker) tars.Invoker {
@@ -60,6 +62,12 @@ func Logging(l *slog.Logger) tars.Middleware {
 			}
 			if call.Oneway {
 				attrs = append(attrs, slog.Bool("oneway", true))
+			}
+			if err != nil && errors.Is(err, context.Canceled) {
+				// The caller gave up: not a failure of either side.
+				attrs = append(attrs, slog.Bool("canceled", true))
+				l.LogAttrs(ctx, slog.LevelInfo, "tars call canceled", attrs...)
+				return err
 			}
 			if err != nil {
 				attrs = append(attrs, slog.String("error", err.Error()))

@@ -98,7 +98,7 @@ func ParseAddress(s string) (Address, error) {
 		var err error
 		switch opt {
 		case "-h":
-			a.Host = val
+			a.Host = strings.TrimSuffix(strings.TrimPrefix(val, "["), "]")
 		case "-p":
 			a.Port, err = num(0, 65535)
 		case "-t":
@@ -139,7 +139,7 @@ func ParseObject(s string) (servant string, addrs []Address, err error) {
 	if !ok {
 		return servant, nil, nil
 	}
-	for part := range strings.SplitSeq(eps, ":") {
+	for _, part := range splitEndpoints(eps) {
 		if strings.TrimSpace(part) == "" {
 			continue
 		}
@@ -153,4 +153,28 @@ func ParseObject(s string) (servant string, addrs []Address, err error) {
 		return "", nil, fmt.Errorf("%w %q: no endpoints after '@'", ErrAddress, s)
 	}
 	return servant, addrs, nil
+}
+
+// splitEndpoints splits an object's endpoint list at the ':' that begin a
+// new endpoint (a ':' followed by a transport name), so that IPv6 hosts
+// ("-h ::1", "-h fe80::1") keep their colons.
+func splitEndpoints(s string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		rest := strings.TrimLeft(s[i+1:], " \t")
+		if len(rest) >= 3 {
+			switch strings.ToLower(rest[:3]) {
+			case "tcp", "udp", "ssl":
+				if len(rest) == 3 || rest[3] == ' ' || rest[3] == '\t' {
+					parts = append(parts, s[start:i])
+					start = i + 1
+				}
+			}
+		}
+	}
+	return append(parts, s[start:])
 }
