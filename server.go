@@ -302,7 +302,8 @@ func (s *Server) cancelHandlers() {
 func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 	recv := time.Now()
 	data := f.Keep() // the read buffer is reused; the request outlives this call
-	req := new(protocol.RequestPacket)
+	t := &task{peer: peer, frame: f, recv: recv}
+	req := &t.pkt
 	if err := protocol.DecodeRequest(data, req); err != nil {
 		// Without a decodable header there is nobody to answer: the
 		// stream is out of step, so drop the connection.
@@ -345,7 +346,7 @@ func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 		s.fail(peer, req, NewError(CodeServerOverload, "server shutting down"))
 		return
 	}
-	t := &task{peer: peer, frame: f, req: req, sm: sm, sv: sv, recv: recv}
+	t.req, t.sm, t.sv = req, sm, sv
 	t.expiry = recv.Add(sv.limits.QueueTimeout)
 	if req.Timeout > 0 {
 		t.deadline = recv.Add(time.Duration(req.Timeout) * time.Millisecond)
@@ -608,6 +609,7 @@ func (s *Server) reply(peer transport.Peer, req *protocol.RequestPacket, resp *p
 
 // task is one admitted request.
 type task struct {
+	pkt      protocol.RequestPacket
 	peer     transport.Peer
 	frame    transport.Frame
 	req      *protocol.RequestPacket

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gotars/tars/protocol"
@@ -138,7 +137,7 @@ const (
 // goroutine, never by a caller of Write.
 type Conn struct {
 	nc     net.Conn
-	raw    syscall.RawConn // for writes that must not block; nil when nc has none
+	raw    *noWaitWriter // for writes that must not block; nil when nc has none
 	cfg    ConnConfig
 	packet bool // one frame per datagram (UDP)
 
@@ -178,7 +177,7 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	}
 	_, packet := nc.(*net.UDPConn)
 	c := &Conn{nc: nc, cfg: cfg, packet: packet, closed: make(chan struct{}), wake: make(chan struct{}, 1)}
-	c.raw = rawConn(nc)
+	c.raw = newNoWaitWriter(rawConn(nc))
 	c.lastActive.Store(time.Now().UnixNano())
 	return c
 }
@@ -343,7 +342,7 @@ func (c *Conn) flushNow() error {
 		c.wbuf = c.spare[:0]
 		c.spare = nil
 		c.wmu.Unlock()
-		n, err := writeNoWait(c.raw, out)
+		n, err := c.raw.writeNoWait(out)
 		c.wmu.Lock()
 		if n > 0 {
 			c.dequeued(n)

@@ -14,7 +14,11 @@ var errTooManyFiles = errors.New("transport: too many open files")
 // goes to the blocking writer.
 func rawConn(net.Conn) syscall.RawConn { return nil }
 
-func writeNoWait(syscall.RawConn, []byte) (int, error) { return 0, nil }
+type noWaitWriter struct{}
+
+func newNoWaitWriter(syscall.RawConn) *noWaitWriter { return nil }
+
+func (*noWaitWriter) writeNoWait([]byte) (int, error) { return 0, nil }
 
 type fdReserve struct{}
 

@@ -75,32 +75,55 @@ func (r *fdReserve) free() bool {
 
 func (r *fdReserve) close() { r.free() }
 
-// writeNoWait writes as much of b as the socket takes now, without waiting.
-func writeNoWait(rc syscall.RawConn, b []byte) (int, error) {
-	written := 0
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		for written < len(b) {
-			n, err := syscall.Write(int(fd), b[written:])
-			if n > 0 {
-				written += n
-			}
-			switch {
-			case err == syscall.EINTR:
-				continue
-			case err == syscall.EAGAIN:
-				return true
-			case err != nil:
-				werr = err
-				return true
-			case n == 0:
-				return true
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return written, err
+// noWaitWriter writes without waiting, through a function value made once
+// per connection (a closure per write would allocate).
+type noWaitWriter struct {
+	rc      syscall.RawConn
+	b       []byte
+	written int
+	err     error
+	fn      func(fd uintptr) bool
+}
+
+func newNoWaitWriter(rc syscall.RawConn) *noWaitWriter {
+	if rc == nil {
+		return nil
 	}
-	return written, werr
+	w := &noWaitWriter{rc: rc}
+	w.fn = w.write
+	return w
+}
+
+func (w *noWaitWriter) write(fd uintptr) bool {
+	for w.written < len(w.b) {
+		n, err := syscall.Write(int(fd), w.b[w.written:])
+		if n > 0 {
+			w.written += n
+		}
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return true
+		case err != nil:
+			w.err = err
+			return true
+		case n == 0:
+			return true
+		}
+	}
+	return true
+}
+
+// writeNoWait writes as much of b as the socket takes now, without
+// waiting. One writer at a time.
+func (w *noWaitWriter) writeNoWait(b []byte) (int, error) {
+	w.b, w.written, w.err = b, 0, nil
+	err := w.rc.Write(w.fn)
+	n, werr := w.written, w.err
+	w.b = nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
 }
