@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	tarsgossl "github.com/TarsCloud/TarsGo/tars/util/ssl"
 	"github.com/TarsCloud/TarsGo/tars/transport"
+	tarsgossl "github.com/TarsCloud/TarsGo/tars/util/ssl"
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/example/userservice/userapi"
