@@ -10,11 +10,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -677,4 +679,159 @@ func TestTLSPlainMismatch(t *testing.T) {
 			t.Errorf("code %d (ctx %v), want CodeProxyConnectErr before the deadline", code, ctx.Err())
 		}
 	})
+}
+
+// verifyChainOnly returns a client configuration that checks the server's
+// chain against roots but not its name, as TarsCpp's client does (it sets
+// SSL_VERIFY_PEER and no host): for estates whose server certificates do
+// not name the hosts in their endpoints.
+func verifyChainOnly(roots *x509.CertPool, certs ...tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates:       certs,
+		InsecureSkipVerify: true, // no name check; the chain is checked below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("server sent no certificate")
+			}
+			opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+			for _, c := range cs.PeerCertificates[1:] {
+				opts.Intermediates.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(opts)
+			return err
+		},
+	}
+}
+
+// TestTLSChainOnly: a server certificate that does not name the endpoint's
+// host is accepted by a chain-only configuration, and one from another CA
+// is still refused.
+func TestTLSChainOnly(t *testing.T) {
+	certs := newCerts(t, "gotars TLS test CA")
+	other := newCerts(t, "another CA")
+	noName, err := certs.CA.Issue(testcert.Template{CommonName: "tars-node", Usage: testcert.ServerAuth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cert tls.Certificate
+		ok   bool
+	}{
+		{"certificate naming no host", noName.TLS, true},
+		{"certificate of another CA", other.Server.TLS, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scfg := certs.ServerConfig(true)
+			scfg.Certificates = []tls.Certificate{tc.cert}
+			srv := startTLSServer(t, scfg)
+			c := newClient(t, srv.obj("127.0.0.1"), tars.WithTLSConfig(verifyChainOnly(certs.CA.Pool(), certs.Client.TLS)))
+			r, err := echoCall(c)
+			if tc.ok {
+				checkEcho(t, r, err)
+				return
+			}
+			if err == nil || codeOf(t, err) != tars.CodeProxyConnectErr || !strings.Contains(err.Error(), "unknown authority") {
+				t.Fatalf("got %v; want CodeProxyConnectErr, unknown authority", err)
+			}
+		})
+	}
+}
+
+// A server on an ssl endpoint with mutual TLS, and a client of it. The
+// certificates here are generated for the example; a real service loads
+// its own (see ExampleServer_ServeTLS).
+func ExampleWithTLSConfig() {
+	certs, err := testcert.New("example CA")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := tars.NewServer()
+	tars.Handle(srv, "Demo.HelloServer.HelloObj", hello, func(ctx context.Context, a HelloArgs) (Greeting, error) {
+		return Greeting{Text: "hello over TLS, " + a.Name, Count: 1}, nil
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.ServeTLS(ln, &tls.Config{
+		Certificates: []tls.Certificate{certs.Server.TLS},
+		ClientAuth:   tls.RequireAndVerifyClientCert, // TarsGo's and TarsCpp's verifyclient=1
+		ClientCAs:    certs.CA.Pool(),
+	})
+	defer srv.Shutdown(context.Background())
+
+	// "ssl" in the endpoint; the server's certificate is checked for the
+	// endpoint's host, 127.0.0.1, since ServerName is empty.
+	obj := fmt.Sprintf("Demo.HelloServer.HelloObj@ssl -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port)
+	client, err := tars.NewClient(obj, tars.WithTLSConfig(&tls.Config{
+		RootCAs:      certs.CA.Pool(),
+		Certificates: []tls.Certificate{certs.Client.TLS},
+	}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	g, err := hello.Call(context.Background(), client, HelloArgs{Name: "tars"})
+	fmt.Println(g.Text, err)
+	// Output: hello over TLS, tars <nil>
+}
+
+// Serving an ssl endpoint with certificates from files, as a TARS server's
+// key, cert, ca and verifyclient=1 describe them.
+func ExampleServer_ServeTLS() {
+	cert, err := tls.LoadX509KeyPair("server.pem", "server.key")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	caPEM, err := os.ReadFile("ca.pem")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AppendCertsFromPEM(caPEM)
+	srv := tars.NewServer()
+	// tars.Handle(srv, ...)
+	ln, err := net.Listen("tcp", "0.0.0.0:18016") // endpoint "ssl -h <host> -p 18016"
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = srv.ServeTLS(ln, &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCAs,
+		MinVersion:   tls.VersionTLS12,
+	})
+	fmt.Println(err)
+}
+
+// A WithDialer for ssl endpoints that does the TLS itself, here with a
+// configuration chosen per address: the client uses the *tls.Conn it
+// returns as is (and then needs no WithTLSConfig). For "tcp" it returns a
+// plain connection.
+func ExampleWithDialer_tls() {
+	perHost := map[string]*tls.Config{} // addr -> configuration, filled by the application
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", addr) // "ssl" runs over TCP
+		if err != nil || network != "ssl" {
+			return nc, err
+		}
+		cfg, ok := perHost[addr]
+		if !ok {
+			nc.Close()
+			return nil, fmt.Errorf("no TLS configuration for %s", addr)
+		}
+		return tls.Client(nc, cfg), nil // the client runs the handshake within the call's context
+	}
+	client, err := tars.NewClient("Demo.HelloServer.HelloObj@ssl -h 10.0.0.7 -p 18016", tars.WithDialer(dial))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	fmt.Println(client.Servant())
+	// Output: Demo.HelloServer.HelloObj
 }
