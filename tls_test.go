@@ -835,3 +835,47 @@ func ExampleWithDialer_tls() {
 	fmt.Println(client.Servant())
 	// Output: Demo.HelloServer.HelloObj
 }
+
+// TestTLSBesideTCP: one server serves the same servants on a tcp and an
+// ssl endpoint (two listeners), and one client object may list both.
+func TestTLSBesideTCP(t *testing.T) {
+	certs := newCerts(t, "gotars TLS test CA")
+	ts := startServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.ServeTLS(ln, certs.ServerConfig(true)) }()
+	t.Cleanup(func() {
+		// startServer's cleanup (registered first) runs after this one:
+		// shut down here to see ServeTLS return.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ts.srv.Shutdown(ctx)
+		if err := <-done; !errors.Is(err, tars.ErrServerClosed) {
+			t.Errorf("ServeTLS returned %v", err)
+		}
+	})
+	_, tcpPort, _ := net.SplitHostPort(ts.addr)
+	obj := fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %s:ssl -h 127.0.0.1 -p %d", tcpPort, ln.Addr().(*net.TCPAddr).Port)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		seen[network]++
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	c := newClient(t, obj, tars.WithTLSConfig(certs.ClientConfig(true)), tars.WithDialer(dial), tars.WithConnsPerEndpoint(1))
+	for range 4 { // round robin: both endpoints
+		r, err := echoCall(c)
+		checkEcho(t, r, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["tcp"] != 1 || seen["ssl"] != 1 {
+		t.Errorf("dialled %v, want one tcp and one ssl connection", seen)
+	}
+}
