@@ -194,15 +194,29 @@ type tlsChildJob struct {
 // after the servant. Empty paths are left out.
 func tlsTarsGoConf(tb testing.TB, ca, cert, key string, perObj bool) string {
 	tb.Helper()
-	var keys strings.Builder
-	for _, kv := range [][2]string{{"ca", ca}, {"cert", cert}, {"key", key}} {
-		if kv[1] != "" {
-			fmt.Fprintf(&keys, "        %s = %s\n", kv[0], kv[1])
-		}
-	}
-	client := keys.String()
 	if perObj {
-		client = fmt.Sprintf("        <%s>\n%s        </%s>\n", userapi.Servant, client, userapi.Servant)
+		return tlsTarsGoConfBoth(tb, [3]string{}, [3]string{ca, cert, key})
+	}
+	return tlsTarsGoConfBoth(tb, [3]string{ca, cert, key}, [3]string{})
+}
+
+// tlsTarsGoConfBoth writes a TARS config file with communicator-wide keys
+// (ca, cert, key) and per-object keys for the servant; empty ones are left
+// out.
+func tlsTarsGoConfBoth(tb testing.TB, global, perObj [3]string) string {
+	tb.Helper()
+	keys := func(v [3]string, indent string) string {
+		var b strings.Builder
+		for i, k := range []string{"ca", "cert", "key"} {
+			if v[i] != "" {
+				fmt.Fprintf(&b, "%s%s = %s\n", indent, k, v[i])
+			}
+		}
+		return b.String()
+	}
+	client := keys(global, "        ")
+	if obj := keys(perObj, "            "); obj != "" {
+		client += fmt.Sprintf("        <%s>\n%s        </%s>\n", userapi.Servant, obj, userapi.Servant)
 	}
 	conf := "<tars>\n  <application>\n    <server>\n        logLevel = ERROR\n    </server>\n    <client>\n" +
 		client + "    </client>\n  </application>\n</tars>\n"

@@ -61,6 +61,17 @@ func TestTLSTarsGoClient(t *testing.T) {
 			version: tls.VersionTLS13, peer: "gotars-test-client",
 		},
 		{
+			// The communicator-wide keys trust another CA: only the
+			// object's own keys let the call through.
+			name:   "per-object keys win over the communicator's",
+			server: certs.ServerConfig(true),
+			conf: func(t *testing.T) string {
+				return tlsTarsGoConfBoth(t, [3]string{otherFiles.CA, otherFiles.ClientCert, otherFiles.ClientKey},
+					[3]string{files.CA, files.ClientCert, files.ClientKey})
+			},
+			version: tls.VersionTLS13, peer: "gotars-test-client",
+		},
+		{
 			name:    "server TLS only, ca alone",
 			server:  certs.ServerConfig(false),
 			conf:    func(t *testing.T) string { return tlsTarsGoConf(t, files.CA, "", "", false) },
