@@ -541,9 +541,9 @@ func TestTLSHostileClients(t *testing.T) {
 			continue
 		}
 		h.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err := io.Copy(io.Discard, h.conn)
-		if err != nil {
-			t.Errorf("%s: not closed by the server: %v", h.name, err)
+		_, err := io.Copy(io.Discard, h.conn) // EOF, or a reset: closed either way
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%s: not closed by the server within 5 s", h.name)
 		}
 	}
 	// Stalled handshakes: no handshake timeout of its own; observe.
