@@ -26,7 +26,7 @@ func TestNewLocator(t *testing.T) {
 	}{
 		{"tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890:tcp -h 10.0.0.2 -p 17890", true},
 		{"tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890 -t 5000", true},
-		{"tars.tarsregistry.QueryObj", false},              // no endpoints
+		{"tars.tarsregistry.QueryObj", false},                 // no endpoints
 		{"tars.tarsregistry.QueryObj@tcp -h 10.0.0.1", false}, // no port
 		{"", false},
 		{"tars.tarsregistry.QueryObj@http -h a -p 1", false},
