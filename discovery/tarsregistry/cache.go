@@ -67,6 +67,9 @@ func ReadAppCache(path string) (*AppCache, error) {
 		return nil, &CacheError{Path: path, Op: "read", Err: err}
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxCacheSize {
+		return nil, &CacheError{Path: path, Op: "read", Err: ErrCacheTooLarge}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxCacheSize+1))
 	if err != nil {
 		return nil, &CacheError{Path: path, Op: "read", Err: err}

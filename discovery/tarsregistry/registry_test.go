@@ -41,9 +41,12 @@ type registry struct {
 	locator string
 }
 
-func newRegistry(t *testing.T) *registry {
+func newRegistry(t *testing.T) *registry { return newRegistryAt(t, "127.0.0.1:0") }
+
+// newRegistryAt serves the registry on addr.
+func newRegistryAt(t *testing.T, addr string) *registry {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

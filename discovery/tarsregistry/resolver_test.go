@@ -482,6 +482,27 @@ func TestRegistryDownAtStart(t *testing.T) {
 	if s.Err == nil || len(s.Endpoints) != 0 {
 		t.Fatalf("%+v", s)
 	}
+	reg := newRegistryAt(t, fmt.Sprintf("127.0.0.1:%d", port))
+	reg.setGroup(servant, eps(9001), nil)
+	s = w.until(t, "the registry's answer", func(s discovery.State) bool { return s.Err == nil })
+	if !slices.Equal(ports(s.Endpoints), []int{9001}) {
+		t.Errorf("%+v", s)
+	}
+}
+
+// A locator whose first registry is dead: the next query goes to another.
+func TestLocatorWithDeadRegistry(t *testing.T) {
+	reg := newRegistry(t)
+	reg.setGroup(servant, eps(9001), nil)
+	locator := fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d:tcp -h 127.0.0.1 -p %d", tarsregistry.QueryObj, freePort(t), reg.port)
+	for range 3 { // whichever the client tries first
+		w := startWatch(t, newResolver(t, locator, fast()...), discovery.Target{Servant: servant})
+		s := w.until(t, "an answer", func(s discovery.State) bool { return s.Err == nil })
+		if !slices.Equal(ports(s.Endpoints), []int{9001}) {
+			t.Errorf("%+v", s)
+		}
+		w.stop(t)
+	}
 }
 
 func TestCacheFileUnwritable(t *testing.T) {
