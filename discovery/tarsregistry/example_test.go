@@ -58,7 +58,7 @@ func BenchmarkApply1000(b *testing.B) {
 	for b.Loop() {
 		eps := make([]discovery.Endpoint, len(fs))
 		for i, f := range fs {
-			eps[i] = tarsregistry.Endpoint(f)
+			eps[i] = tarsregistry.ToEndpoint(f)
 		}
 		discovery.Normalize(eps)
 	}

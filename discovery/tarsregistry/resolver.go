@@ -251,11 +251,12 @@ func (r *Resolver) query(ctx context.Context, c *tars.Client, t discovery.Target
 	return a, nil
 }
 
-// Endpoint maps an EndpointF onto a discovery.Endpoint: istcp 0 is "udp",
+// ToEndpoint maps an EndpointF onto a discovery.Endpoint: istcp 0 is "udp",
 // 2 "ssl", anything else "tcp" (as TarsGo's Tars2endpoint); timeout in ms;
-// weight, weightType, authType, setId and nodeName in their places; grid,
-// groupworkid, grouprealid, qos and bakFlag in Meta.
-func Endpoint(f EndpointF) discovery.Endpoint {
+// weight (as listed: 0 when the registry sends none), weightType, authType,
+// setId and nodeName in their places; grid, groupworkid, grouprealid, qos
+// and bakFlag in Meta (MetaGrid, …), in decimal.
+func ToEndpoint(f EndpointF) discovery.Endpoint {
 	network := "tcp"
 	switch f.IsTCP {
 	case IsUDP:
@@ -294,21 +295,19 @@ func endpoints(fs []EndpointF) (eps []discovery.Endpoint, dropped []EndpointF) {
 			dropped = append(dropped, f)
 			continue
 		}
-		eps = append(eps, Endpoint(f))
+		eps = append(eps, ToEndpoint(f))
 	}
 	return discovery.Normalize(eps), dropped
 }
 
-// lists is what a Watch knows: converted lists and the EndpointF they came
-// from.
+// lists is an answer as published, with the entries left out as invalid.
 type lists struct {
-	active, inactive   []discovery.Endpoint
-	rawActive, rawInac []EndpointF
-	dropped            []EndpointF
+	active, inactive []discovery.Endpoint
+	dropped          []EndpointF
 }
 
 func toLists(a answer) lists {
-	l := lists{rawActive: a.active, rawInac: a.inactive}
+	var l lists
 	var d1, d2 []EndpointF
 	l.active, d1 = endpoints(a.active)
 	l.inactive, d2 = endpoints(a.inactive)
@@ -359,7 +358,7 @@ func (r *Resolver) Watch(ctx context.Context, t discovery.Target, publish func(d
 			}
 			st.Err = qerr
 		case len(a.active) == 0:
-			st.Err = fmt.Errorf("%w for %s: %w", ErrNoActive, t.Servant, errNoActiveDetail(a))
+			st.Err = fmt.Errorf("%w for %s (%d inactive)", ErrNoActive, t.Servant, len(a.inactive))
 			if !haveGood {
 				st.Inactive, _ = endpoints(a.inactive)
 			}
@@ -407,11 +406,6 @@ func (r *Resolver) Watch(ctx context.Context, t discovery.Target, publish func(d
 		case <-tm.C:
 		}
 	}
-}
-
-// errNoActiveDetail says how many inactive endpoints the empty answer had.
-func errNoActiveDetail(a answer) error {
-	return fmt.Errorf("%d inactive", len(a.inactive))
 }
 
 // fromCache reads the cache file's entry for t.

@@ -318,7 +318,7 @@ func TestEndpointMapping(t *testing.T) {
 		{tarsregistry.EndpointF{Host: "h", Port: 1, IsTCP: 7}, // unknown: tcp, as TarsGo
 			discovery.Endpoint{Address: transport.Address{Network: "tcp", Host: "h", Port: 1}}},
 	} {
-		got := tarsregistry.Endpoint(tc.in)
+		got := tarsregistry.ToEndpoint(tc.in)
 		meta := map[string]string{
 			"grid": strconv.Itoa(int(tc.in.Grid)), "groupworkid": strconv.Itoa(int(tc.in.GroupWorkID)),
 			"grouprealid": strconv.Itoa(int(tc.in.GroupRealID)), "qos": strconv.Itoa(int(tc.in.QoS)),
