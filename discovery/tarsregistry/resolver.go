@@ -383,7 +383,7 @@ func (r *Resolver) Watch(ctx context.Context, t discovery.Target, publish func(d
 			}
 		}
 		if haveGood {
-			st.Endpoints, st.Inactive = slices.Clone(good.active), slices.Clone(good.inactive)
+			st.Endpoints, st.Inactive = good.active, good.inactive // never modified; publish gets copies
 		}
 		if first || changed(prev, st) {
 			prev = st
