@@ -283,6 +283,17 @@ func (c *Conn) fail(err error) {
 	})
 }
 
+// failWrite closes the connection after a failed write and returns why it
+// closed: the first cause wins (the read loop may have closed it first, on
+// a TLS alert, leaving the write a bare "use of closed network
+// connection").
+func (c *Conn) failWrite(err error) error {
+	c.fail(err)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.werr
+}
+
 func (c *Conn) dequeued(n int) {
 	c.queued.Add(-int64(n))
 	c.cfg.Budget.release(n)
@@ -351,8 +362,7 @@ func (c *Conn) flushNow() error {
 			c.flushing = false
 			c.dropQueueLocked(len(out) - n)
 			c.wmu.Unlock()
-			c.fail(err)
-			return err
+			return c.failWrite(err)
 		}
 		if n < len(out) { // the socket is full: put the rest back in front
 			rest := append(out[:0], out[n:]...)
@@ -417,8 +427,7 @@ func (c *Conn) flushBlocking() error {
 			c.flushing = false
 			c.dropQueueLocked(len(out) - n)
 			c.wmu.Unlock()
-			c.fail(err)
-			return err
+			return c.failWrite(err)
 		}
 		if cap(out) <= keepWriteBuf {
 			c.spare = out[:0]
