@@ -121,7 +121,9 @@ func TestServiceRegistration(t *testing.T) {
 		{[]RegistrarOption{WithDeregisterAfter(10 * time.Second), WithCheck(2*time.Second, time.Second)}, "1m0s",
 			func(c *api.AgentServiceCheck) bool { return c.UDP != "" && c.Interval == "2s" && c.Timeout == "1s" }},
 		{[]RegistrarOption{WithDeregisterAfter(5 * time.Minute), WithTTL(15 * time.Second)}, "5m0s",
-			func(c *api.AgentServiceCheck) bool { return c.TTL == "15s" && c.UDP == "" && c.TCP == "" && c.Interval == "" }},
+			func(c *api.AgentServiceCheck) bool {
+				return c.TTL == "15s" && c.UDP == "" && c.TCP == "" && c.Interval == ""
+			}},
 	} {
 		cfg := newRegistrarConfig(tc.opts)
 		svc, err := cfg.service(reg("App.Server.Obj", ep))

@@ -24,7 +24,9 @@ const waitBound = 20 * time.Second
 var fast = []ResolverOption{WithWaitTime(time.Minute), WithMinInterval(20 * time.Millisecond),
 	WithBackoff(50*time.Millisecond, 500*time.Millisecond)}
 
-func opts(extra ...ResolverOption) []ResolverOption { return append(append([]ResolverOption{}, fast...), extra...) }
+func opts(extra ...ResolverOption) []ResolverOption {
+	return append(append([]ResolverOption{}, fast...), extra...)
+}
 
 // watcher runs one Watch and collects what it publishes.
 type watcher struct {

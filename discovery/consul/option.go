@@ -219,7 +219,9 @@ func (o checkOption) String() string { return fmt.Sprintf("WithCheck(%v, %v)", o
 
 // WithCheck sets how often the agent probes a registered port and the
 // probe's timeout (defaults DefaultCheckInterval, DefaultCheckTimeout).
-func WithCheck(interval, timeout time.Duration) RegistrarOption { return checkOption{interval, timeout} }
+func WithCheck(interval, timeout time.Duration) RegistrarOption {
+	return checkOption{interval, timeout}
+}
 
 type deregisterAfterOption time.Duration
 
