@@ -275,3 +275,7 @@ func (a *agent) client(t *testing.T) *api.Client {
 	t.Cleanup(c.close)
 	return c.Client
 }
+
+// AgentAddressForExamples returns the HTTP address of the agent the tests
+// start, for the Examples (package consul_test).
+func AgentAddressForExamples() string { return consulAddr }
