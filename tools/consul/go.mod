@@ -1,3 +1,10 @@
+// This module only builds the Consul agent the discovery/consul tests run
+// (scripts/consul.sh builds it into a cache outside the repo):
+// github.com/hashicorp/consul v1.15.4, MPL-2.0. Never move it to 1.16.6 or
+// 1.17+: those are under the Business Source License, not open source
+// (1.16.0-1.16.3 need versions the module proxy does not serve).
+// Consul builds against its in-tree api: v1.21.1 (v1.21.0, which 1.15.4
+// names, lacks fields its code uses).
 module github.com/gotars/tars/tools/consul
 
 go 1.26
