@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,11 +245,21 @@ func TestTTLHeartbeat(t *testing.T) {
 
 	// The agent forgets the service (as a restarted -dev agent does): the
 	// next beat gets 404 and registers it again.
-	if err := client.Agent().ServiceDeregister(ServiceID(servant, s.Host, s.Port)); err != nil {
+	id := ServiceID(servant, s.Host, s.Port)
+	if err := client.Agent().ServiceDeregister(id); err != nil {
 		t.Fatal(err)
 	}
-	passing.waitFor(t, "the service forgotten", hasKeys())
-	passing.waitFor(t, "the service registered again by a heartbeat", hasKeys(s.hostPort()))
+	for deadline := time.Now().Add(waitBound); ; {
+		if svc, _, err := client.Agent().Service(id, nil); err == nil && svc != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not registered again within %v", id, waitBound)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The watch may or may not have seen the short gap.
+	passing.settle(t, "the service registered again by a heartbeat", 500*time.Millisecond, hasKeys(s.hostPort()))
 
 	cancel()
 	if err := <-ran; !errors.Is(err, context.Canceled) {
@@ -272,6 +283,37 @@ func TestTTLHeartbeat(t *testing.T) {
 	// Without WithTTL, Run has nothing to do.
 	if err := NewRegistrar(client).Run(context.Background()); err != nil {
 		t.Errorf("Run without WithTTL: %v", err)
+	}
+}
+
+// TestWarningStatus: an instance whose check warns leaves the passing-only
+// set, and is called with its warning weight under WithPassingOnly(false).
+func TestWarningStatus(t *testing.T) {
+	client := shared.client(t)
+	rr := NewRegistrar(client, WithTTL(time.Minute))
+	const servant = "Test.Warn.Obj"
+	s1, s2 := listen(t), listen(t)
+	e1 := s1.endpoint()
+	e1.Weight = 7
+	register(t, rr, reg(servant, e1))
+	register(t, rr, reg(servant, s2.endpoint()))
+	passing := startWatch(t, NewResolver(client, fast...), discovery.Target{Servant: servant})
+	all := startWatch(t, NewResolver(client, opts(WithPassingOnly(false))...), discovery.Target{Servant: servant})
+	passing.waitFor(t, "both", hasKeys(s1.hostPort(), s2.hostPort()))
+
+	if err := client.Agent().UpdateTTL(checkID(ServiceID(servant, s1.Host, s1.Port)), "slow", api.HealthWarning); err != nil {
+		t.Fatal(err)
+	}
+	passing.waitFor(t, "the warning instance gone", hasKeys(s2.hostPort()))
+	st := all.waitFor(t, "the warning instance", func(st discovery.State) bool {
+		return hasKeys(s1.hostPort(), s2.hostPort())(st) && slices.ContainsFunc(st.Endpoints, func(e discovery.Endpoint) bool {
+			return e.Meta[EndpointMetaStatus] == api.HealthWarning
+		})
+	})
+	for _, e := range st.Endpoints {
+		if e.Port == s1.Port && (e.Weight != 7 || e.Meta[EndpointMetaStatus] != api.HealthWarning) {
+			t.Errorf("warning instance: weight %d status %q, want 7 warning", e.Weight, e.Meta[EndpointMetaStatus])
+		}
 	}
 }
 
@@ -313,6 +355,10 @@ func TestDatacenterFilter(t *testing.T) {
 	if dc := st.Endpoints[0].Meta[EndpointMetaDatacenter]; dc != "dc1" {
 		t.Errorf("datacenter %q, want dc1", dc)
 	}
+
+	// Consistent reads (from the leader) resolve the same.
+	w = startWatch(t, NewResolver(client, opts(WithDatacenter("dc1"), WithAllowStale(false))...), discovery.Target{Servant: servant})
+	w.waitFor(t, "dc1 without stale reads", hasKeys(s.hostPort()))
 
 	w = startWatch(t, NewResolver(client, opts(WithDatacenter("dc-elsewhere"))...), discovery.Target{Servant: servant})
 	st = w.waitFor(t, "an error", func(st discovery.State) bool { return st.Err != nil })

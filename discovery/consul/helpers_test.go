@@ -72,6 +72,27 @@ func (w *watcher) waitFor(t *testing.T, what string, ok func(discovery.State) bo
 	}
 }
 
+// settle waits until the watch has published nothing new for quiet, and
+// fails the test unless the last state satisfies ok: for changes that may
+// cancel out before a query sees them (a deregistration at once undone).
+func (w *watcher) settle(t *testing.T, what string, quiet time.Duration, ok func(discovery.State) bool) {
+	t.Helper()
+	timeout := time.After(waitBound)
+	for {
+		select {
+		case s := <-w.states:
+			w.last = s
+			continue
+		case <-time.After(quiet):
+		case <-timeout:
+		}
+		break
+	}
+	if !ok(w.last) {
+		t.Fatalf("%s: last state %s", what, show(w.last))
+	}
+}
+
 // hasKeys reports whether the state is error-free with exactly the
 // endpoints of these host:port pairs.
 func hasKeys(want ...string) func(discovery.State) bool {
