@@ -34,9 +34,9 @@ fi
 
 mkdir -p "$dir"
 
+tmp=
 build() {
 	[[ -x "$bin" ]] && return 0 # another run built it while we waited for the lock
-	local tmp
 	tmp=$(mktemp "$dir/consul.tmp.XXXXXX")
 	trap 'rm -f "$tmp"' EXIT
 	echo "consul.sh: building Consul $version into $bin (a few minutes the first time)" >&2
