@@ -39,6 +39,7 @@ const (
 	KeepLastGood
 )
 
+// String returns the policy's name.
 func (p EmptyPolicy) String() string {
 	switch p {
 	case PublishEmpty:

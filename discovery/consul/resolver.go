@@ -87,9 +87,9 @@ func (w *watch) run(ctx context.Context) error {
 	cfg := &w.r.cfg
 	w.pace.interval = cfg.minInterval
 	health := w.r.client.Health()
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
-	<-timer.C
 	for {
 		delay := w.pace.next(time.Now())
 		if w.failures > 0 {
