@@ -457,6 +457,24 @@ func TestAgentRestart(t *testing.T) {
 	go func() { ran <- rr.Run(ctx) }()
 	defer func() { cancel(); <-ran }()
 
+	// Lift the service index well above what a fresh agent reaches, so the
+	// restart takes it backwards: a watch that kept its index would block
+	// for its whole wait (1 min) on the new agent.
+	name, _ := ServiceName(servant)
+	for i := range 40 {
+		churn := reg(servant, discovery.Endpoint{Address: transport.Address{Host: "127.0.0.2", Port: 1000 + i}})
+		if err := rr.Register(context.Background(), churn); err != nil {
+			t.Fatal(err)
+		}
+		if err := rr.Deregister(context.Background(), churn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, before, err := client.Health().Service(name, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	w := startWatch(t, NewResolver(client, fast...), discovery.Target{Servant: servant})
 	w.waitFor(t, "the endpoint", hasKeys(s.hostPort()))
 
@@ -468,6 +486,14 @@ func TestAgentRestart(t *testing.T) {
 
 	ag.restart(t)
 	w.waitFor(t, "recovery after the restart", hasKeys(s.hostPort()))
+	_, after, err := client.Health().Service(name, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.LastIndex >= before.LastIndex {
+		t.Errorf("index %d after the restart, %d before: the test meant it to go backwards", after.LastIndex, before.LastIndex)
+	}
+	t.Logf("service index %d before the restart, %d after", before.LastIndex, after.LastIndex)
 }
 
 // TestWatchEndsWithContext: cancelling the context ends a Watch whose
