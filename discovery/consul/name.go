@@ -87,7 +87,8 @@ func servantByte(c byte) bool {
 // ServiceID returns the Consul service ID of a servant served at host:port:
 // "<servant>-<host>-<port>", e.g. "App.Server.Obj-10.0.0.7-18015". It is
 // unique per servant and address on an agent, and is what Deregister
-// withdraws.
+// withdraws. (Consul compares IDs without case: two servants that differ
+// only in case, served at one address, would share an ID.)
 func ServiceID(servant, host string, port int) string {
 	return servant + "-" + host + "-" + strconv.Itoa(port)
 }
