@@ -374,10 +374,16 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cc := s.cc.Load(); cc != nil && cc.usable() {
+	cc := s.cc.Load()
+	if cc != nil && cc.usable() {
 		return cc, nil
 	}
 	err := s.lastErr
+	if err == nil && cc != nil {
+		cc.mu.Lock()
+		err = cc.dead // closed at once: a TLS 1.3 refusal of our certificate comes as an alert after the handshake
+		cc.mu.Unlock()
+	}
 	if err == nil {
 		err = errors.New("connection lost")
 	}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and CI (.ci/run) runs it.
 # It needs only Go: the interop module downloads TarsGo and runs tars2go as a
-# `go tool`, so a fresh machine needs nothing installed beforehand.
+# `go tool`; scripts/consul.sh builds the Consul agent (v1.15.4, MPL-2.0) once
+# into a cache outside the repo; so a fresh machine needs nothing installed
+# beforehand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +13,13 @@ go test -race -count=1 ./...
 
 echo "== interop module (TarsGo peers)"
 (cd interop && go vet ./... && go test -race -count=1 -timeout 20m ./...)
+
+echo "== discovery/consul module (a real Consul v1.15.4 agent, built once by scripts/consul.sh)"
+GOTARS_CONSUL=$(scripts/consul.sh)
+export GOTARS_CONSUL
+(cd discovery/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
+if [[ -f stress/go.mod ]]; then
+	echo "== stress module (hostile peers; no -race: it measures memory)"
+	scripts/stress.sh
+fi
