@@ -422,21 +422,27 @@ func TestHashNewNeverZero(t *testing.T) {
 	}
 }
 
-// TestSortUint64 checks the radix sort against slices.Sort.
-func TestSortUint64(t *testing.T) {
+// TestSortRing checks the ring sort against slices.Sort on entries made as
+// buildRing makes them: by ascending position, points random (some equal).
+func TestSortRing(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 100, 4095, 4096, 20_000} {
-		a := make([]uint64, n)
-		for i := range a {
-			a[i] = r.Uint64() >> (r.IntN(4) * 16) // some bytes all equal
+	for _, n := range []int{0, 1, 100, 4095, 4096, 20_000, 100_000} {
+		a := make([]uint64, 0, n)
+		for i := range n {
+			pt := r.Uint32()
+			if r.IntN(10) == 0 && i > 0 {
+				pt = uint32(a[r.IntN(i)] >> 32) // a shared point
+			}
+			if r.IntN(3) == 0 {
+				pt &= 0xffff00ff // a byte all equal in some
+			}
+			a = append(a, uint64(pt)<<32|uint64(i/100))
 		}
-		b := append([]uint64(nil), a...)
-		sortUint64(a)
-		sortRef(b)
-		if fmt.Sprint(a) != fmt.Sprint(b) {
-			t.Fatalf("n=%d: radix sort differs", n)
+		b := slices.Clone(a)
+		sortRing(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Fatalf("n=%d: sortRing differs from slices.Sort", n)
 		}
 	}
 }
-
-func sortRef(s []uint64) { slices.Sort(s) }

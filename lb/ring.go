@@ -70,7 +70,7 @@ func buildRing(hosts []int32, infos []epInfo, weighted bool, points *pointCache)
 			all = append(all, uint64(pt)<<32|uint64(pos))
 		}
 	}
-	sortUint64(all)
+	sortRing(all)
 	r := &ring{points: make([]uint32, 0, len(all)), owners: make([]int32, 0, len(all))}
 	for k, v := range all {
 		if k+1 < len(all) && all[k+1]>>32 == v>>32 {
@@ -128,16 +128,18 @@ func (r *ring) pick(code uint32, skip func(int) bool) int {
 	return -1
 }
 
-// sortUint64 sorts s ascending: a byte-wise radix sort on big inputs,
-// slices.Sort on small ones.
-func sortUint64(s []uint64) {
+// sortRing sorts ring entries (point<<32 | position) by point, keeping
+// entries of equal point in the order given: the caller appends them by
+// ascending position, so the result is sorted by the whole value. Big
+// inputs get a stable byte-wise radix sort on the point's four bytes.
+func sortRing(s []uint64) {
 	if len(s) < 4096 {
 		slices.Sort(s)
 		return
 	}
 	tmp := make([]uint64, len(s))
 	src, dst := s, tmp
-	for shift := uint(0); shift < 64; shift += 8 {
+	for shift := uint(32); shift < 64; shift += 8 {
 		var count [256]int
 		for _, v := range src {
 			count[byte(v>>shift)]++

@@ -236,28 +236,74 @@ func staticCache(list []int32, infos []epInfo) []int32 {
 // A round picks the group whose candidate's current weight is greatest
 // and, among equals, whose candidate has the greater key. The current
 // weight is ws*(round+1) - total*wraps, wraps counting the times the
-// group's turn has come round; comparing the keys ws*(round+1)*R +
-// (rank - total*wraps*R), R above every rank, orders by weight then rank
-// in one comparison.
+// group's turn has come round; the key a*round + b, with a = ws*R and
+// b = rank - total*wraps*R for R above every rank, orders by weight then
+// rank in one comparison. Each group is a line in the round, which only
+// the picked group's b moves.
+//
+// Checking every group every round costs rounds*groups (up to 100 groups
+// and 100 rounds per endpoint). Instead groups sorted by weight are cut
+// into blocks; a block remembers its leading line and the first round
+// another of its lines overtakes it, and is looked at again only then or
+// when one of its groups is picked.
 func smoothSequence(ws []int64, members [][]int32, rank []int, total int) []int32 {
+	G := len(ws)
 	R := int64(len(rank))
-	a := make([]int64, len(ws)) // ws*R
-	b := make([]int64, len(ws)) // candidate's rank - total*wraps*R
-	turn := make([]int, len(ws))
-	for g := range ws {
-		a[g] = ws[g] * R
-		b[g] = int64(rank[members[g][0]])
+	order := make([]int, G) // groups by weight, so a block's lines are nearly parallel
+	for g := range order {
+		order[g] = g
 	}
-	seq := make([]int32, 0, total)
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(ws[x], ws[y]) })
+	a := make([]int64, G)
+	b := make([]int64, G)
+	turn := make([]int, G)
+	for k, g := range order {
+		a[k] = ws[g] * R
+		b[k] = int64(rank[members[g][0]])
+	}
+	B := 1
+	for B*B < G {
+		B++
+	}
+	nb := (G + B - 1) / B
+	lead := make([]int, nb)    // the block's leading line
+	until := make([]int64, nb) // the first round another line overtakes it
 	t64 := int64(total)
-	for t := int64(1); t <= t64; t++ {
-		best, bk := 0, a[0]*t+b[0]
-		for g := 1; g < len(a); g++ {
-			if k := a[g]*t + b[g]; k > bk {
-				best, bk = g, k
+	look := func(blk int, t int64) {
+		lo, hi := blk*B, min(blk*B+B, G)
+		w := lo
+		for k := lo + 1; k < hi; k++ {
+			if a[k]*t+b[k] > a[w]*t+b[w] {
+				w = k
 			}
 		}
-		m := members[best]
+		// Line k > w (a faster one) overtakes w from round
+		// (b[w]-b[k])/(a[k]-a[w]) + 1; that is before u when
+		// b[w]-b[k] < (u-1)*(a[k]-a[w]), which spares most divisions.
+		u := t64 + 1
+		for k := lo; k < hi; k++ {
+			if d := a[k] - a[w]; d > 0 && b[w]-b[k] < (u-1)*d {
+				u = (b[w]-b[k])/d + 1
+			}
+		}
+		lead[blk], until[blk] = w, u
+	}
+	for blk := range nb {
+		look(blk, 1)
+	}
+	seq := make([]int32, 0, total)
+	for t := int64(1); t <= t64; t++ {
+		best, bk := -1, int64(0)
+		for blk := range nb {
+			if t >= until[blk] {
+				look(blk, t)
+			}
+			w := lead[blk]
+			if k := a[w]*t + b[w]; best < 0 || k > bk {
+				best, bk = w, k
+			}
+		}
+		m := members[order[best]]
 		seq = append(seq, m[turn[best]])
 		old := int64(rank[m[turn[best]]])
 		if turn[best]++; turn[best] == len(m) {
@@ -265,6 +311,7 @@ func smoothSequence(ws []int64, members [][]int32, rank []int, total int) []int3
 			b[best] -= t64 * R
 		}
 		b[best] += int64(rank[m[turn[best]]]) - old
+		look(best/B, t+1)
 	}
 	return seq
 }
