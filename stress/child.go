@@ -48,7 +48,7 @@ const (
 	smallQueue    = 100             // profiles "invoke100" and "nonreader": MaxQueue
 	servantInvoke = 40              // profile "servants": handlers per servant
 	servantQueue  = 40              // profile "servants": queue per servant
-	seedUsers     = 20              // users the child's store starts with (ids 1..20)
+	seedUsers     = 100             // users the child's store starts with (ids 1..100)
 )
 
 // serverOptions returns the options of the server under attack for a

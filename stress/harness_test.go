@@ -123,6 +123,9 @@ func startChild(t testing.TB, profile string, cfg childConfig) *child {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
+	// The end of its stdin stops the child; a kill stops it too should this
+	// process die while it is SIGSTOP'd.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +388,7 @@ func body(p *reflectcodec.Params, v any) []byte {
 	return w.Bytes()
 }
 
-var queryBody = body(queryParams, &userapi.QueryArgs{Query: userapi.UserQuery{PageSize: 10}})
+var queryBody = body(queryParams, &userapi.QueryArgs{Query: userapi.UserQuery{PageSize: 50}})
 
 // appendRequest appends one request frame for servant.fn with body b.
 func appendRequest(dst []byte, id int32, servant, fn string, b []byte) []byte {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -548,7 +549,7 @@ func TestHostileDecode(t *testing.T) {
 				mu.Lock()
 				codes[outcome]++
 				mu.Unlock()
-				if outcome == "write failed" || len(outcome) > 9 && outcome[:9] == "no answer" {
+				if outcome == "write failed" || strings.HasPrefix(outcome, "no answer") {
 					return
 				}
 			}
