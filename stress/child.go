@@ -6,8 +6,9 @@
 // The server under attack runs in a child process (the test binary run
 // again with GOTARS_STRESS_CHILD set), so that its goroutines, heap and
 // resident memory are its own. The child serves the example UserService and
-// a slow servant, and answers a line protocol on stdin/stdout: "stats" and
-// "gc" return one JSON line of Stats; the end of stdin stops it. Its log
+// a slow servant, and answers a line protocol on stdin/stdout: "stats",
+// "gc" and "goroutines" return one JSON line of Stats; the end of stdin
+// stops it. Its log
 // (slog text at Warn) goes to its stderr.
 //
 // The tests are in the _test files; README.md lists the attacks, their bounds
@@ -26,6 +27,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,8 +72,9 @@ func serverOptions(profile string) []tars.ServerOption {
 		return []tars.ServerOption{tars.WithMaxInvoke(smallInvoke), tars.WithMaxQueue(smallQueue)}
 	case "nonreader":
 		// TestNonReader: a connection that never reads is closed after the
-		// write timeout; the other callers are served meanwhile (needs a
-		// per-connection in-flight limit, WithMaxConnRequests).
+		// write timeout; the other callers are served meanwhile. Needs a
+		// per-connection in-flight limit:
+		// tars.WithMaxConnRequests(smallInvoke / 4).
 		return []tars.ServerOption{tars.WithMaxInvoke(smallInvoke), tars.WithMaxQueue(smallQueue),
 			tars.WithWriteTimeout(writeTimeout)}
 	case "servants":
@@ -80,19 +83,22 @@ func serverOptions(profile string) []tars.ServerOption {
 		// MaxInvoke/MaxQueue applied per servant).
 		return []tars.ServerOption{tars.WithMaxInvoke(servantInvoke), tars.WithMaxQueue(servantQueue)}
 	case "timeouts":
-		// TestSlowloris, TestIdleConns, TestStalledLargeFrames: needs
-		// WithIdleTimeout(idleTimeout) and WithFrameTimeout(frameTimeout).
+		// TestSlowloris, TestIdleConns, TestStalledLargeFrames. Needs
+		// tars.WithIdleTimeout(idleTimeout), tars.WithFrameTimeout(frameTimeout).
 		return nil
 	case "maxconns":
-		// TestConnCap: needs WithMaxConns(maxConns).
+		// TestConnCap. Needs tars.WithMaxConns(maxConns).
 		return nil
 	}
 	panic("stress: unknown server profile " + strconv.Quote(profile))
 }
 
 // clientOptions returns the options of the gotars clients the client-side
-// tests use (TestHungEndpoint needs a per-endpoint in-flight cap,
-// WithMaxInflight; TestClientDeadlines may use WithDialTimeout).
+// tests use. "hung" (TestHungEndpoint, 64 callers over two endpoints) needs
+// a per-endpoint in-flight cap below the callers, so that the hung endpoint
+// cannot hold them all, and at least half of them, so that it does not cap
+// the healthy rate: tars.WithMaxInflight(32). "deadlines"
+// (TestClientDeadlines) needs only the defaults.
 func clientOptions(profile string) []tars.ClientOption {
 	switch profile {
 	case "hung", "deadlines":
@@ -144,6 +150,9 @@ type Stats struct {
 	RSS        int64 `json:"rss"`  // VmRSS
 	HWM        int64 `json:"hwm"`  // VmHWM: the peak RSS so far
 	FDs        int   `json:"fds"`  // open file descriptors (counted by "gc" only: costly with many)
+	// Profile is the goroutine profile (pprof debug=1: stacks with counts,
+	// largest first), cut to profileMax bytes; only "goroutines" fills it.
+	Profile string `json:"profile,omitempty"`
 }
 
 // runChild is the child process: it serves until stdin closes and returns
@@ -202,6 +211,14 @@ func runChild(profile string) int {
 			s.FDs = fdCount(os.Getpid())
 		case "stats":
 			s = selfStats()
+		case "goroutines":
+			s = selfStats()
+			var b strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&b, 1)
+			s.Profile = b.String()
+			if len(s.Profile) > profileMax {
+				s.Profile = s.Profile[:profileMax]
+			}
 		default:
 			continue
 		}
@@ -213,6 +230,9 @@ func runChild(profile string) int {
 	srv.Shutdown(ctx)
 	return 0
 }
+
+// profileMax bounds the goroutine profile a child reports.
+const profileMax = 6 << 10
 
 var statSamples = []metrics.Sample{
 	{Name: "/sched/goroutines:goroutines"},

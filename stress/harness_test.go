@@ -282,6 +282,9 @@ type peaks struct {
 	Heap       int64
 	RSS        int64 // the peak resident set: VmHWM, or the largest VmRSS seen
 	Samples    int
+	// Profile is the child's goroutine profile taken the first time its
+	// goroutines passed the watch's limit ("" if they never did).
+	Profile string
 }
 
 func (p peaks) String() string {
@@ -292,8 +295,10 @@ func (p peaks) String() string {
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/miB) }
 
 // watch samples the child every 50ms until the returned function is called,
-// which returns the peaks. A child whose RSS passes its cap is killed.
-func (c *child) watch() (stop func() peaks) {
+// which returns the peaks. A child whose RSS passes its cap is killed. The
+// first time its goroutines pass goroutineLimit (when > 0), their profile
+// is taken, for the report of a failed bound.
+func (c *child) watch(goroutineLimit int) (stop func() peaks) {
 	var (
 		mu   sync.Mutex
 		p    peaks
@@ -334,7 +339,15 @@ func (c *child) watch() (stop func() peaks) {
 				p.Heap = max(p.Heap, s.HeapBytes)
 				p.RSS = max(p.RSS, s.HWM)
 				p.Samples++
+				profile := goroutineLimit > 0 && s.Goroutines > goroutineLimit && p.Profile == ""
 				mu.Unlock()
+				if profile {
+					if g, err := c.request("goroutines", 5*time.Second); err == nil {
+						mu.Lock()
+						p.Profile = fmt.Sprintf("%d goroutines:\n%s", g.Goroutines, g.Profile)
+						mu.Unlock()
+					}
+				}
 			}
 			select {
 			case <-done:

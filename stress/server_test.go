@@ -42,7 +42,8 @@ func pipelined(t *testing.T, profile string, maxInvoke int) {
 		bound   = 60 * time.Second
 	)
 	srv := startChild(t, profile, childConfig{})
-	stop := srv.watch()
+	limit := maxInvoke + conns + 64
+	stop := srv.watch(limit)
 	start := time.Now()
 	deadline := start.Add(bound)
 	type result struct {
@@ -101,14 +102,14 @@ func pipelined(t *testing.T, profile string, maxInvoke int) {
 			total[k] += v
 		}
 	}
-	t.Logf("%s: %d connections × %d pipelined queryUsers in %v: %d dropped, answers by code %v; %v",
-		profile, conns, perConn, elapsed.Round(time.Millisecond), dropped, total, p)
+	t.Logf("%s: %d connections × %d pipelined queryUsers in %v: %d dropped, answers by code %v; %v; server log: %s",
+		profile, conns, perConn, elapsed.Round(time.Millisecond), dropped, total, p, srv.logs())
 	srv.alive(t)
 	if dropped > 0 {
 		t.Errorf("%d of %d reading clients dropped (want 0: backpressure, not disconnection)", dropped, conns)
 	}
-	if limit := maxInvoke + conns + 64; p.Goroutines > limit {
-		t.Errorf("peak server goroutines %d > MaxInvoke %d + %d connections + 64 = %d", p.Goroutines, maxInvoke, conns, limit)
+	if p.Goroutines > limit {
+		t.Errorf("peak server goroutines %d > MaxInvoke %d + %d connections + 64 = %d; %s", p.Goroutines, maxInvoke, conns, limit, p.Profile)
 	}
 	if p.RSS > 300*miB {
 		t.Errorf("peak server RSS %s > 300 MiB", mib(p.RSS))
@@ -129,7 +130,8 @@ func TestNonReader(t *testing.T) {
 	if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: 1}); err != nil {
 		t.Fatal(err)
 	}
-	stop := srv.watch()
+	limit := smallInvoke + 2 + 64
+	stop := srv.watch(limit)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	normal := goCallLoop(ctx, c, time.Second, 10*time.Millisecond)
@@ -167,8 +169,8 @@ func TestNonReader(t *testing.T) {
 	case closedAfter < writeTimeout-100*time.Millisecond || closedAfter > writeTimeout+3*time.Second:
 		t.Errorf("the connection that never reads was closed after %v, want after the write timeout %v and before it + 3s (a slow peer is slowed, not dropped)", closedAfter, writeTimeout)
 	}
-	if limit := smallInvoke + 2 + 64; p.Goroutines > limit {
-		t.Errorf("peak server goroutines %d > MaxInvoke %d + 2 connections + 64 = %d", p.Goroutines, smallInvoke, limit)
+	if p.Goroutines > limit {
+		t.Errorf("peak server goroutines %d > MaxInvoke %d + 2 connections + 64 = %d; %s", p.Goroutines, smallInvoke, limit, p.Profile)
 	}
 	if p.RSS > 300*miB {
 		t.Errorf("peak server RSS %s > 300 MiB", mib(p.RSS))
@@ -234,7 +236,7 @@ func TestSlowloris(t *testing.T) {
 	const n = 2000
 	needFDs(t, n+200)
 	srv := startChild(t, "timeouts", childConfig{})
-	stop := srv.watch()
+	stop := srv.watch(0)
 	conns := dialMany(t, srv.tcp, n, 32, frameHeader(1000))
 	headersSent := time.Now()
 	done := make(chan struct{})
@@ -292,7 +294,7 @@ func TestIdleConns(t *testing.T) {
 	}
 	srv := startChild(t, "timeouts", childConfig{})
 	base := srv.gcStats(t)
-	stop := srv.watch()
+	stop := srv.watch(0)
 	start := time.Now()
 	conns := dialMany(t, srv.tcp, n, 64, nil)
 	dialled := time.Since(start)
@@ -440,7 +442,7 @@ func TestStalledLargeFrames(t *testing.T) {
 	const n = 50
 	srv := startChild(t, "timeouts", childConfig{})
 	base := srv.gcStats(t)
-	stop := srv.watch()
+	stop := srv.watch(0)
 	payload := append(frameHeader(10<<20), make([]byte, 1*miB)...)
 	conns := dialMany(t, srv.tcp, n, 10, payload)
 	sent := time.Now()
@@ -515,7 +517,7 @@ func TestHostileDecode(t *testing.T) {
 	if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: 1}); err != nil {
 		t.Fatal(err)
 	}
-	stop := srv.watch()
+	stop := srv.watch(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	normal := goCallLoop(ctx, c, 2*time.Second, 0)
@@ -560,8 +562,8 @@ func TestHostileDecode(t *testing.T) {
 	cancel()
 	ns := normal()
 	p := stop()
-	t.Logf("hostile decode: %d × %d frames of %s in %v, outcomes %v; normal caller: %v; %v",
-		conns, rounds, mib(int64(len(frames[0]))), elapsed.Round(time.Millisecond), codes, ns, p)
+	t.Logf("hostile decode: %d × %d frames of %s in %v, outcomes %v; normal caller: %v; %v; server log: %s",
+		conns, rounds, mib(int64(len(frames[0]))), elapsed.Round(time.Millisecond), codes, ns, p, srv.logs())
 	srv.alive(t)
 	if p.RSS >= 1*giB {
 		t.Errorf("peak server RSS %s ≥ 1 GiB while decoding hostile frames", mib(p.RSS))
