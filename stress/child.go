@@ -76,7 +76,7 @@ func serverOptions(profile string) []tars.ServerOption {
 		// per-connection in-flight limit:
 		// tars.WithMaxConnRequests(smallInvoke / 4).
 		return []tars.ServerOption{tars.WithMaxInvoke(smallInvoke), tars.WithMaxQueue(smallQueue),
-			tars.WithWriteTimeout(writeTimeout)}
+			tars.WithWriteTimeout(writeTimeout), tars.WithMaxConnRequests(smallInvoke / 4)}
 	case "servants":
 		// TestServantAdmission: the slow servant's overload must not fail
 		// the UserService (per-servant admission: WithServantLimits, or
@@ -85,10 +85,10 @@ func serverOptions(profile string) []tars.ServerOption {
 	case "timeouts":
 		// TestSlowloris, TestIdleConns, TestStalledLargeFrames. Needs
 		// tars.WithIdleTimeout(idleTimeout), tars.WithFrameTimeout(frameTimeout).
-		return nil
+		return []tars.ServerOption{tars.WithIdleTimeout(idleTimeout), tars.WithFrameTimeout(frameTimeout)}
 	case "maxconns":
 		// TestConnCap. Needs tars.WithMaxConns(maxConns).
-		return nil
+		return []tars.ServerOption{tars.WithMaxConns(maxConns)}
 	}
 	panic("stress: unknown server profile " + strconv.Quote(profile))
 }
