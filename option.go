@@ -77,8 +77,8 @@ type clientConfig struct {
 
 // Defaults.
 const (
-	DefaultMaxInvoke    = 10000                     // handlers of one servant running at once
-	DefaultMaxQueue     = 10000                     // requests of one servant waiting for a handler
+	DefaultMaxInvoke    = 1000                      // handlers of one servant running at once
+	DefaultMaxQueue     = 1000                      // requests of one servant waiting for a handler
 	DefaultQueueTimeout = 5 * time.Second           // the longest a request waits for a handler
 	DefaultTimeout      = 3 * time.Second           // a call's timeout when ctx has no deadline (TarsGo's)
 	DefaultConns        = 2                         // connections per endpoint

@@ -39,13 +39,20 @@ type Server struct {
 	// Handlers' parents, cancelled when Shutdown gives up. Several, so
 	// that concurrent handlers do not all take one context's lock to
 	// attach their deadlines.
-	bases    [baseShards]context.Context
-	cancels  [baseShards]context.CancelFunc
-	tasks    [baseShards]taskSet // admitted, not yet answered
-	idle     chan *task          // idle workers wait here for their next request
-	quit     chan struct{}       // closed by Shutdown: idle workers exit
-	quitOnce sync.Once
-	stopping atomic.Bool // the grace has expired: no handler starts
+	bases   [baseShards]context.Context
+	cancels [baseShards]context.CancelFunc
+	tasks   [baseShards]taskSet // admitted, not yet answered
+	idle    chan *task          // idle workers wait here for their next request
+	quit    chan struct{}       // closed by Shutdown: idle workers exit
+	// Worker goroutines: at most as many as the servants' places, so that
+	// a burst cannot start more while workers are finishing.
+	workers    atomic.Int64
+	maxWorkers atomic.Int64
+	readyMu    sync.Mutex
+	ready      []*task       // admitted, holding a place, waiting for a worker
+	readySig   chan struct{} // wakes an idle worker for ready
+	quitOnce   sync.Once
+	stopping   atomic.Bool // the grace has expired: no handler starts
 
 	logs    rateLog
 	counts  serverCounts
@@ -113,7 +120,7 @@ type serverMethod struct {
 // start-up, where a mistake must stop the program.
 func NewServer(opts ...ServerOption) *Server {
 	s := &Server{cfg: newServerConfig(opts), table: map[string]*adapter{}}
-	s.idle, s.quit = make(chan *task), make(chan struct{})
+	s.quit = make(chan struct{})
 	s.inflight.zero = make(chan struct{})
 	for i := range s.bases {
 		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
@@ -188,7 +195,8 @@ func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h 
 	sv := s.table[servant]
 	if sv == nil {
 		sv = &adapter{name: servant, methods: map[string]*serverMethod{},
-			limits: s.cfg.servantLimits[servant].over(s.cfg.limits)}
+			limits: s.cfg.servantLimits[servant].over(s.cfg.limits),
+			idle:   make(chan *task), readySig: make(chan struct{}, 1)}
 		s.table[servant] = sv
 	}
 	if _, dup := sv.methods[e.m.name]; dup {
@@ -388,23 +396,57 @@ func (s *Server) admit(sv *adapter, t *task) {
 	sv.mu.Unlock()
 }
 
-// start hands t to an idle worker, or starts one. The worker holds one of
-// t's servant's running places.
+// start hands t to an idle worker of its servant, or starts one while the
+// servant has fewer workers than places; else one of its workers about to
+// finish takes it (ready). So a servant's worker goroutines never outnumber
+// its places. The worker holds one of the servant's running places.
 func (s *Server) start(t *task) {
+	sv := t.sv
 	select {
-	case s.idle <- t:
+	case sv.idle <- t:
+		return
 	default:
-		go s.worker(t)
+	}
+	if sv.workers.Add(1) <= int64(sv.limits.MaxInvoke) {
+		go s.worker(sv, t)
+		return
+	}
+	sv.workers.Add(-1)
+	sv.readyMu.Lock()
+	sv.ready = append(sv.ready, t)
+	sv.readyMu.Unlock()
+	select {
+	case sv.readySig <- struct{}{}:
+	default:
 	}
 }
 
-func (s *Server) worker(t *task) {
+// takeReady returns a task waiting for a worker, if any.
+func (sv *adapter) takeReady() *task {
+	sv.readyMu.Lock()
+	defer sv.readyMu.Unlock()
+	if len(sv.ready) == 0 {
+		return nil
+	}
+	t := sv.ready[0]
+	sv.ready[0] = nil
+	sv.ready = sv.ready[1:]
+	if len(sv.ready) == 0 {
+		sv.ready = nil
+	}
+	return t
+}
+
+func (s *Server) worker(sv *adapter, t *task) {
+	defer sv.workers.Add(-1)
 	var timer *time.Timer
 	for {
 		for t != nil {
 			s.run(t)
 			s.release(t)
-			t = s.next(t.sv)
+			if t = s.next(sv); t == nil {
+				t = sv.takeReady()
+			}
 		}
 		if timer == nil {
 			timer = time.NewTimer(workerIdle)
@@ -412,9 +454,13 @@ func (s *Server) worker(t *task) {
 			timer.Reset(workerIdle)
 		}
 		select {
-		case t = <-s.idle:
+		case t = <-sv.idle:
+		case <-sv.readySig:
+			t = sv.takeReady()
 		case <-timer.C:
-			return
+			if t = sv.takeReady(); t == nil {
+				return
+			}
 		case <-s.quit:
 			timer.Stop()
 			return
@@ -687,6 +733,14 @@ type adapter struct {
 	name    string
 	methods map[string]*serverMethod
 	limits  ServantLimits
+
+	// Worker goroutines: at most MaxInvoke, so that a burst cannot start
+	// more while workers are finishing.
+	idle     chan *task // idle workers wait here for their next request
+	workers  atomic.Int64
+	readyMu  sync.Mutex
+	ready    []*task       // admitted, holding a place, waiting for a worker
+	readySig chan struct{} // wakes an idle worker for ready
 
 	mu      sync.Mutex
 	running int

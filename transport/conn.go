@@ -161,7 +161,12 @@ type Conn struct {
 	reading  atomic.Bool   // the read loop is (about to be) in Read
 
 	lastActive atomic.Int64 // unix nanoseconds of the last read or write
-	frameStart atomic.Int64 // unix nanoseconds when the unfinished frame began, 0 when none
+	// The frame timeout counts only the time spent waiting for the peer
+	// in Read while a frame is unfinished, not the time we are busy or
+	// paused: the peer is not to blame for those.
+	framePending atomic.Bool
+	frameSpent   atomic.Int64 // nanoseconds spent in Read on the unfinished frame
+	readStart    atomic.Int64 // unix nanoseconds when the Read in progress began, 0 when none
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -230,18 +235,24 @@ func (c *Conn) Queued() int { return int(c.queued.Load()) }
 // Idle returns how long the connection has been idle: nothing in progress,
 // nothing queued, no frame begun; 0 when it is busy.
 func (c *Conn) Idle(now time.Time) time.Duration {
-	if c.holds.Load() > 0 || c.queued.Load() > 0 || c.frameStart.Load() != 0 {
+	if c.holds.Load() > 0 || c.queued.Load() > 0 || c.framePending.Load() {
 		return 0
 	}
 	return time.Duration(now.UnixNano() - c.lastActive.Load())
 }
 
-// FrameAge returns how long ago the unfinished frame began, 0 when none.
+// FrameAge returns how long the connection has waited for its peer to
+// complete the unfinished frame (time spent reading it; not the time spent
+// handling frames or paused), 0 when none.
 func (c *Conn) FrameAge(now time.Time) time.Duration {
-	if fs := c.frameStart.Load(); fs != 0 {
-		return time.Duration(now.UnixNano() - fs)
+	if !c.framePending.Load() {
+		return 0
 	}
-	return 0
+	d := c.frameSpent.Load()
+	if rs := c.readStart.Load(); rs != 0 {
+		d += now.UnixNano() - rs
+	}
+	return time.Duration(d)
 }
 
 func (c *Conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
@@ -302,8 +313,11 @@ func (c *Conn) failWrite(err error) error {
 }
 
 func (c *Conn) dequeued(n int) {
-	c.queued.Add(-int64(n))
+	q := c.queued.Add(-int64(n))
 	c.cfg.Budget.release(n)
+	if c.cfg.ServerMode && q <= int64(c.cfg.MaxQueued) && q+int64(n) > int64(c.cfg.MaxQueued) {
+		c.signal() // the read loop may be paused on the queue
+	}
 }
 
 // signal wakes the read loop if it is paused.
@@ -464,6 +478,11 @@ func (c *Conn) flushBlocking() error {
 		c.wbuf = nil
 	}
 	c.wmu.Unlock()
+	if c.cfg.WriteTimeout > 0 {
+		// A deadline left set would fail the next write that must not
+		// wait, at once, once it passes.
+		c.nc.SetWriteDeadline(time.Time{})
+	}
 	c.touch()
 	return nil
 }
@@ -518,16 +537,10 @@ func (c *Conn) await() error {
 		if !c.paused() {
 			return nil
 		}
-		// The frame timeout does not run while we do not read.
-		fs := c.frameStart.Swap(0)
-		start := time.Now()
 		select {
 		case <-c.wake:
 		case <-c.closed:
 			return net.ErrClosed
-		}
-		if fs != 0 {
-			c.frameStart.Store(fs + time.Since(start).Nanoseconds())
 		}
 	}
 }
@@ -625,9 +638,10 @@ func (c *Conn) serveStream() error {
 		}
 		switch {
 		case end == start:
-			c.frameStart.Store(0)
-		case handed || c.frameStart.Load() == 0:
-			c.frameStart.Store(time.Now().UnixNano())
+			c.framePending.Store(false)
+		case handed || !c.framePending.Load():
+			c.frameSpent.Store(0)
+			c.framePending.Store(true)
 		}
 		if need > len(buf)-start { // make room: move to the front, then grow
 			if start > 0 {
@@ -652,7 +666,13 @@ func (c *Conn) serveStream() error {
 			c.reading.Store(false)
 			continue
 		}
+		rs := time.Now().UnixNano()
+		c.readStart.Store(rs)
 		n, err := c.nc.Read(buf[end:])
+		c.readStart.Store(0)
+		if c.framePending.Load() {
+			c.frameSpent.Add(time.Now().UnixNano() - rs)
+		}
 		c.reading.Store(false)
 		if n > 0 {
 			end += n
