@@ -29,7 +29,7 @@ func lbCodes() int {
 	case testing.Short():
 		return 10_000
 	case raceEnabled:
-		return 20_000
+		return 10_000
 	}
 	return 100_000
 }
