@@ -50,17 +50,20 @@
 // weight is 0 or less); endpoints whose scaled weight is 0 get one slot at
 // the front; the rest follow in a smooth weighted sequence of totalWeight
 // slots, ties going to the greater TarsGo key. A weight of -1 (not given)
-// or above 100 counts as 100, as TarsGo's endpoint.Parse makes it. Where
-// TarsGo would divide by zero (every weight 0) the endpoints are taken
-// as equal. TarsCpp drops weight-0 endpoints instead of giving them a
-// slot.
+// or above 100 counts as 100, as TarsGo's endpoint.Parse makes it for
+// "@endpoints" (TarsGo keeps a registry's weight above 100 as it is, so
+// there the two would differ). Where TarsGo divides by zero and panics
+// (every weight 0) the endpoints are taken as equal. TarsCpp drops
+// weight-0 endpoints instead of giving them a slot. The consistent-hash
+// ring reads the same weights.
 //
 // # Where this package differs from TarsGo
 //
 // TarsGo deduplicates every selector by host, so of several servers on
 // one host only one ever gets calls. Here only the hashed pickers do
-// (they must, to agree with TarsGo); round robin, random and weighted
-// round robin use every endpoint.
+// (they must, to agree with TarsGo; TarsCpp too keys its ring by host);
+// round robin, random and weighted round robin use every endpoint, as
+// TarsCpp's round robin does.
 //
 // TarsGo removes a blocked endpoint from its selectors; here the caller
 // passes Request.Skip. Round robin then moves a skipped endpoint's turns
@@ -69,10 +72,24 @@
 // to the next endpoint not skipped (what TarsGo's ring gives once the
 // endpoint is removed), and modulo hash keeps every call whose endpoint is
 // not skipped where it is and sends the others to the (code % live)-th
-// live endpoint of its list (TarsCpp's rule; TarsGo re-spreads every code
-// over the shorter list). When no endpoint of a hashed list can be picked
-// the call falls back to round robin over all endpoints (TarsGo picks at
-// random then); Pick returns -1 only when every endpoint is skipped.
+// live endpoint of its list (what TarsGo's list without the skipped
+// endpoints gives those codes, and TarsCpp's rule; TarsGo moves the other
+// codes as well), or, weighted, to the next live slot of the router cache.
+// When no endpoint of a hashed list can be picked (all weights 0, or every
+// host's first endpoint skipped) the call falls back to round robin over
+// all endpoints (TarsGo then picks at random from the registry's list);
+// Pick returns -1 only when every endpoint is skipped.
+//
+// # Cost
+//
+// NewPicker copies a few fields of each endpoint; under static weight it
+// also builds the router cache (one slot per scaled weight unit, up to
+// 100 per endpoint). The hashing tables are built on a picker's first
+// hashed call: the modulo list is a crc32 sort, the ring 25 md5s per host,
+// which the TARS balancers remember for recently seen hosts (up to twice
+// the largest ring, at least 4096 hosts, about 400 bytes each), so a new
+// picker after a set change hashes only the new hosts. Pick takes no lock
+// and does not allocate.
 //
 // # Hash codes
 //
