@@ -209,10 +209,7 @@ func TestLBConsistentHashSharedPoint(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(13, 0xc0de))
 	for _, pr := range pairs {
-		var eps []discovery.Endpoint
-		for _, e := range lbEndpoints(r, 6, 1, lbUnweighted) {
-			eps = append(eps, e)
-		}
+		eps := lbEndpoints(r, 6, 1, lbUnweighted)
 		for _, h := range []string{pr.a, pr.b} {
 			e := eps[0]
 			e.Host = h
