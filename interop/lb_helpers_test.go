@@ -113,7 +113,7 @@ type tarsGoSet struct {
 // sorts them; no connection is made). ok is false when TarsGo cannot hold
 // them: its BuildStaticWeightList divides by zero when every endpoint it
 // keeps (one per host) has weight 0.
-func lbTarsGoSet(t *testing.T, eps []discovery.Endpoint) (s tarsGoSet, ok bool) {
+func lbTarsGoSet(t testing.TB, eps []discovery.Endpoint) (s tarsGoSet, ok bool) {
 	t.Helper()
 	defer func() {
 		if e := recover(); e != nil {
