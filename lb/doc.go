@@ -90,8 +90,8 @@
 // call: the modulo list is a crc32 sort, the ring 25 md5s per host, which
 // the TARS balancers remember for recently seen hosts (up to twice the
 // largest ring, at least 4096 hosts, about 400 bytes each), so a new picker
-// after a set change hashes only the new hosts. Pick takes no lock and does
-// not allocate. A client that wants no call to wait for a build can make one
+// after a set change hashes only the new hosts. A ring takes about 1 KB per
+// host. Pick takes no lock and does not allocate. A client that wants no call to wait for a build can make one
 // hashed Pick of each kind in the goroutine that applies the update, before
 // it publishes the picker.
 //
