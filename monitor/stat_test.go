@@ -195,3 +195,51 @@ func TestStatReports(t *testing.T) {
 		t.Errorf("caller stats %+v", s)
 	}
 }
+
+// TestStatRealClock times calls with the real clock: a handler that sleeps
+// 20 ms gives calls of at least 20 ms on both sides, each in one bucket of
+// 50 ms or above.
+func TestStatRealClock(t *testing.T) {
+	stat := startStatServer(t)
+	r, err := monitor.NewStatReporter(stat.statClient(t), monitor.StatOptions{Identity: monitor.Identity{App: "Test", Server: "EchoServer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tars.NewServer(tars.WithMiddleware(r.Middleware))
+	sleepy := tars.NewEndpoint[textArgs, string](tars.NewService("Sleepy"), "nap")
+	tars.Handle(srv, echoServant, sleepy, func(context.Context, textArgs) (string, error) {
+		time.Sleep(20 * time.Millisecond)
+		return "", nil
+	})
+	c := newClient(t, object(echoServant, serve(t, srv)), tars.WithMiddleware(r.Middleware))
+	const n = 5
+	for range n {
+		if _, err := sleepy.Call(context.Background(), c, textArgs{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		a := stat.nextMic(t)
+		if len(a.Msg) != 1 {
+			t.Fatalf("%d rows, want 1", len(a.Msg))
+		}
+		for h, b := range a.Msg {
+			var inBuckets int32
+			for k, v := range b.IntervalCount {
+				if v > 0 && k < 50 {
+					t.Errorf("%s: %d calls in bucket %d, below the 20 ms they slept", h.MasterName, v, k)
+				}
+				inBuckets += v
+			}
+			if b.Count != n || b.MinRspTime < 20 || b.TotalRspTime < 20*n || b.MaxRspTime < b.MinRspTime {
+				t.Errorf("%s: %+v", h.MasterName, b)
+			}
+			if b.MaxRspTime < 3000 && inBuckets != n { // (a machine stalled 3 s would put a call past every bucket)
+				t.Errorf("%s: %d calls in buckets, want %d", h.MasterName, inBuckets, n)
+			}
+		}
+	}
+}
