@@ -28,7 +28,9 @@
 //
 // The StatF and PropertyF declarations (ReportMicMsg, ReportSampleMsg,
 // ReportPropMsg and their structs) are exported: a program can serve them
-// with tars.Handle, and idl-export prints them.
+// with tars.Handle. Their maps are keyed by structs, as the TARS IDL allows
+// with a key[...] declaration and as tars2go generates them; idl-export
+// does not print such maps yet.
 //
 // Where gotars cannot report as TarsGo does (see the StatReporter and
 // PropertyReporter docs): a server's call time runs from the middleware,

@@ -15,16 +15,20 @@ import (
 	"github.com/gotars/tars"
 )
 
-// TimeBuckets are the upper bounds, in milliseconds, of the time buckets of
-// StatMicMsgBody.IntervalCount, TarsGo's and TarsCpp's. A call of t ms goes
-// to the first bucket with t < bound; a call of 3000 ms or more goes to none.
-var TimeBuckets = [9]int32{5, 10, 50, 100, 200, 500, 1000, 2000, 3000}
+// timeBuckets are TarsGo's timePoint (and TarsCpp's resetStatInterv).
+var timeBuckets = [9]int32{5, 10, 50, 100, 200, 500, 1000, 2000, 3000}
+
+// TimeBuckets returns the upper bounds, in milliseconds, of the nine time
+// buckets of StatMicMsgBody.IntervalCount, TarsGo's and TarsCpp's: 5, 10,
+// 50, 100, 200, 500, 1000, 2000 and 3000. A call of t ms goes to the first
+// bucket with t < bound; a call of 3000 ms or more goes to none.
+func TimeBuckets() [9]int32 { return timeBuckets }
 
 // Bucket returns the index in TimeBuckets of the bucket a call of ms
 // milliseconds is counted in, and false for calls of 3000 ms or more, which
 // no bucket counts.
 func Bucket(ms int64) (int, bool) {
-	for i, b := range TimeBuckets {
+	for i, b := range timeBuckets {
 		if ms < int64(b) {
 			return i, true
 		}
@@ -72,7 +76,7 @@ type ReporterStats struct {
 // agg is one head's statistics within an interval.
 type agg struct {
 	count, timeout, exec int32
-	buckets              [len(TimeBuckets)]int32
+	buckets              [len(timeBuckets)]int32
 	total                int64
 	max, min             int32
 }
@@ -80,10 +84,10 @@ type agg struct {
 func (a *agg) body() StatMicMsgBody {
 	b := StatMicMsgBody{
 		Count: a.count, TimeoutCount: a.timeout, ExecCount: a.exec,
-		IntervalCount: make(map[int32]int32, len(TimeBuckets)),
+		IntervalCount: make(map[int32]int32, len(timeBuckets)),
 		TotalRspTime:  a.total, MaxRspTime: a.max, MinRspTime: a.min,
 	}
-	for i, k := range TimeBuckets {
+	for i, k := range timeBuckets {
 		b.IntervalCount[k] = a.buckets[i]
 	}
 	return b

@@ -47,7 +47,7 @@ func handleEcho(srv *tars.Server) {
 // buckets returns TimeBuckets' nine keys, with counts given for some.
 func buckets(counts map[int32]int32) map[int32]int32 {
 	m := map[int32]int32{}
-	for _, k := range monitor.TimeBuckets {
+	for _, k := range monitor.TimeBuckets() {
 		m[k] = counts[k]
 	}
 	return m

@@ -26,7 +26,7 @@ func TestBucket(t *testing.T) {
 		i, ok := monitor.Bucket(tc.ms)
 		var got int32
 		if ok {
-			got = monitor.TimeBuckets[i]
+			got = monitor.TimeBuckets()[i]
 		}
 		if got != tc.bound {
 			t.Errorf("Bucket(%d) = bound %d, want %d", tc.ms, got, tc.bound)
