@@ -129,6 +129,16 @@ const (
 // it) to totalRspTime, to maxRspTime and minRspTime (a plain minimum) and
 // to the first bucket of TimeBuckets with t < bound; a head's first call
 // sets all nine buckets. Calls of the same head within an interval add up.
+//
+// Where it differs from TarsGo: a served call's time starts when the call
+// enters the middleware, not when its packet arrived; calls the server
+// answers before its chain (tars_ping, queue timeouts, overload) are not
+// reported, where TarsGo reports tars_ping and queue timeouts; a handler's
+// plain error is reported with the -99 gotars answers (TarsGo answers 1);
+// the heads of calls made carry no slave set, and slaveName no set suffix,
+// because a Call does not say the set of the endpoint it reached; masterIp
+// is the LocalIP given (TarsGo looks up the first non-loopback IPv4);
+// tarsVersion is the Identity's (TarsGo sends its own version).
 type StatReporter struct {
 	client   *tars.Client
 	id       identity
@@ -144,6 +154,7 @@ type StatReporter struct {
 	running                             atomic.Bool
 	reports, failures, dropped, skipped atomic.Uint64
 	slaveNames                          sync.Map // servant -> slaveName ("" when it has no two parts)
+	slaveNameCount                      atomic.Int64
 }
 
 // NewStatReporter returns a reporter that sends to the stat server through
@@ -151,9 +162,8 @@ type StatReporter struct {
 // the registry, or names its endpoints). It starts nothing: put its
 // Middleware on clients and servers, and run Run.
 //
-// Do not put the reporter's own Middleware on c if c is shared with calls
-// you want timed: c's report calls would then be reported too (as TarsGo
-// reports its own), which is harmless but rarely wanted.
+// c may carry the reporter's own Middleware: its report calls are then
+// reported in the next interval, as TarsGo reports its own.
 func NewStatReporter(c *tars.Client, o StatOptions) (*StatReporter, error) {
 	if c == nil {
 		return nil, errors.New("monitor: NewStatReporter needs a client of the stat server")
@@ -230,9 +240,16 @@ func (r *StatReporter) slaveName(servant string) string {
 		b, _, _ := strings.Cut(rest, ".")
 		name = a + "." + b
 	}
-	r.slaveNames.Store(servant, name)
+	if r.slaveNameCount.Load() < maxSlaveNames { // a bounded cache: a client calls few servants
+		if _, loaded := r.slaveNames.LoadOrStore(servant, name); !loaded {
+			r.slaveNameCount.Add(1)
+		}
+	}
 	return name
 }
+
+// maxSlaveNames bounds the cache of slaveNames by servant.
+const maxSlaveNames = 4096
 
 func peerHostPort(a net.Addr) (string, int32) {
 	switch a := a.(type) {
