@@ -39,3 +39,46 @@ func BenchmarkStatMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStatRoundTrip measures loopback calls from parallel callers
+// without and with the stat middleware on both sides: what reporting
+// costs a call end to end.
+func BenchmarkStatRoundTrip(b *testing.B) {
+	stat := startStatServer(b)
+	for _, withStats := range []bool{false, true} {
+		name := "plain"
+		if withStats {
+			name = "stats"
+		}
+		b.Run(name, func(b *testing.B) {
+			var opts []tars.Option
+			if withStats {
+				r, err := monitor.NewStatReporter(stat.statClient(b), monitor.StatOptions{Identity: monitor.Identity{App: "Test", Server: "EchoServer"}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts = append(opts, tars.WithMiddleware(r.Middleware))
+			}
+			srvOpts := make([]tars.ServerOption, len(opts))
+			cltOpts := make([]tars.ClientOption, len(opts))
+			for i, o := range opts {
+				srvOpts[i], cltOpts[i] = o, o
+			}
+			srv := tars.NewServer(srvOpts...)
+			handleEcho(srv)
+			c := newClient(b, object(echoServant, serve(b, srv)), cltOpts...)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetParallelism(32) // 64 callers on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := echoOK.Call(ctx, c, textArgs{S: "hello"}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

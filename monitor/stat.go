@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,8 +149,9 @@ type StatReporter struct {
 	now      func() time.Time
 	log      reportLog
 
-	mu    sync.Mutex
-	sides [2]map[StatMicMsgHead]*agg // [0]: calls made, [1]: calls served
+	mu      sync.Mutex
+	sides   [2]map[StatMicMsgHead]*agg // [0]: calls made, [1]: calls served
+	ipNames map[netip.Addr]string
 
 	running                             atomic.Bool
 	reports, failures, dropped, skipped atomic.Uint64
@@ -194,6 +196,7 @@ func NewStatReporter(c *tars.Client, o StatOptions) (*StatReporter, error) {
 	for i := range r.sides {
 		r.sides[i] = map[StatMicMsgHead]*agg{}
 	}
+	r.ipNames = map[netip.Addr]string{}
 	return r, nil
 }
 
@@ -251,22 +254,43 @@ func (r *StatReporter) slaveName(servant string) string {
 // maxSlaveNames bounds the cache of slaveNames by servant.
 const maxSlaveNames = 4096
 
-func peerHostPort(a net.Addr) (string, int32) {
+// peerAddr splits a call's Peer into its IP, for TCP and UDP peers, or its
+// host otherwise, and its port.
+func peerAddr(a net.Addr) (netip.Addr, string, int32) {
 	switch a := a.(type) {
 	case nil:
-		return "", 0
+		return netip.Addr{}, "", 0
 	case *net.TCPAddr:
-		return a.IP.String(), int32(a.Port)
+		ap := a.AddrPort()
+		return ap.Addr().Unmap(), "", int32(ap.Port())
 	case *net.UDPAddr:
-		return a.IP.String(), int32(a.Port)
+		ap := a.AddrPort()
+		return ap.Addr().Unmap(), "", int32(ap.Port())
 	}
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return a.String(), 0
+		return netip.Addr{}, a.String(), 0
 	}
 	p, _ := strconv.Atoi(port)
-	return host, int32(p)
+	return netip.Addr{}, host, int32(p)
 }
+
+// ipString returns ip as text, from a cache that saves the allocation per
+// call; r.mu is held.
+func (r *StatReporter) ipString(ip netip.Addr) string {
+	if s, ok := r.ipNames[ip]; ok {
+		return s
+	}
+	if len(r.ipNames) >= maxIPNames {
+		clear(r.ipNames)
+	}
+	s := ip.String()
+	r.ipNames[ip] = s
+	return s
+}
+
+// maxIPNames bounds the cache of IP strings.
+const maxIPNames = 4096
 
 // localCodes are the codes a client makes itself, never a server's answer.
 func localCode(c tars.Code) bool {
@@ -315,13 +339,18 @@ func (r *StatReporter) recordClient(call *tars.Call, err error, ms int64) {
 		return
 	}
 	out, ret := classifyClient(call, err)
-	ip, port := peerHostPort(call.Peer)
+	ip, host, port := peerAddr(call.Peer)
 	h := StatMicMsgHead{
 		MasterName: r.id.clientMaster, SlaveName: slave, InterfaceName: call.Method,
-		MasterIP: r.id.localIP, SlaveIP: ip, SlavePort: port, ReturnValue: ret,
+		MasterIP: r.id.localIP, SlaveIP: host, SlavePort: port, ReturnValue: ret,
 		TarsVersion: r.id.version,
 	}
-	r.add(0, h, out, ms)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ip.IsValid() {
+		h.SlaveIP = r.ipString(ip)
+	}
+	r.addLocked(0, h, out, ms)
 }
 
 func (r *StatReporter) recordServer(call *tars.Call, err error, ms int64) {
@@ -340,18 +369,19 @@ func (r *StatReporter) recordServer(call *tars.Call, err error, ms int64) {
 	if code != tars.CodeSuccess {
 		out = failed
 	}
-	r.add(1, h, out, ms)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addLocked(1, h, out, ms)
 }
 
 func clamp32(v int64) int32 {
 	return int32(min(max(v, -1<<31), 1<<31-1))
 }
 
-func (r *StatReporter) add(side int, h StatMicMsgHead, out outcome, ms int64) {
+// addLocked adds a call to its head's row; r.mu is held.
+func (r *StatReporter) addLocked(side int, h StatMicMsgHead, out outcome, ms int64) {
 	ms = max(ms, 0)
 	t := clamp32(ms)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	m := r.sides[side]
 	a, ok := m[h]
 	if !ok {
