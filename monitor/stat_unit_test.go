@@ -285,3 +285,34 @@ func TestClassifyServerTimeout(t *testing.T) {
 		t.Errorf("%d rows of 2", n)
 	}
 }
+
+// TestSelfReport checks that a reporter whose stat client carries its own
+// middleware reports its report calls in the next interval, without
+// deadlock, as TarsGo reports its own.
+func TestSelfReport(t *testing.T) {
+	stat := startStatServer(t)
+	var r *monitor.StatReporter
+	c := newClient(t, object(monitor.StatObj, stat.port), tars.WithMiddleware(func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error { return r.Middleware(next)(ctx, call) }
+	}))
+	r, err := monitor.NewStatReporter(c, monitor.StatOptions{Identity: monitor.Identity{App: "A", Server: "S"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := r.Middleware(func(context.Context, *tars.Call) error { return nil })
+	_ = inv(context.Background(), &tars.Call{Servant: "X.Y.Obj", Method: "m"})
+	for _, want := range []string{"X.Y.m", "tars.tarsstat.reportMicMsg"} {
+		if err := r.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		a := stat.nextMic(t)
+		for h, b := range a.Msg {
+			if got := h.SlaveName + "." + h.InterfaceName; got != want || b.Count != 1 {
+				t.Errorf("row %s %+v, want %s counted once", got, b, want)
+			}
+		}
+		if len(a.Msg) != 1 {
+			t.Errorf("%d rows, want 1", len(a.Msg))
+		}
+	}
+}
