@@ -26,6 +26,7 @@ import (
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/example/userservice/userapi"
+	UserService "github.com/gotars/tars/interop/gen/UserService"
 	"github.com/gotars/tars/interop/rpcpeer"
 	"github.com/gotars/tars/monitor"
 )
@@ -437,4 +438,77 @@ func tgSkips(p tarsgo.ReportPolicy, v string) bool {
 		return v == "-9999999"
 	}
 	return v == "0"
+}
+
+// TestMonitorStatFromTarsGoCaller: TarsGo's generated UserService client
+// calls gotars' example UserService, whose StatReporter reports to
+// TarsGo's StatF. The server's rows (a success, a service result, the
+// "not found" code 2, a one-way call) equal TarsGo's collectMsg of the same
+// calls.
+func TestMonitorStatFromTarsGoCaller(t *testing.T) {
+	tg := &tgStatServer{mic: make(chan tgMic, 10), props: make(chan map[propertyf.StatPropMsgHead]propertyf.StatPropMsgBody, 10)}
+	statObj := monStartTarsGo(t, statf.NewStatF(), tg, monitor.StatObj)
+	clock := &monClock{now: time.Unix(1_700_000_000, 0)}
+	stats, err := monitor.NewStatReporter(rpcGotarsClient(t, statObj), monitor.StatOptions{
+		Identity: monitor.Identity{App: "Demo", Server: "UserServer", LocalIP: "10.0.0.3"}, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan string, 10)
+	srv := rpcStartGotars(t, tars.WithMiddleware(monNotify(served), stats.Middleware, monLatency(clock)))
+	users := rpcTarsGoClient(srv.Obj())
+
+	want := map[statf.StatMicMsgHead]statf.StatMicMsgBody{}
+	row := func(master, method string, ret int32, ms int64) {
+		t.Helper()
+		select {
+		case <-served:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s was not recorded", method)
+		}
+		h := statf.StatMicMsgHead{
+			MasterName: master, SlaveName: "Demo.UserServer", InterfaceName: method,
+			SlaveIp: "10.0.0.3", ReturnValue: ret, TarsVersion: monitor.DefaultTarsVersion,
+		}
+		succ, exec := int32(1), int32(0)
+		if ret != 0 {
+			succ, exec = 0, 1
+		}
+		tarsgoCollect(&tarsgo.StatFHelper{}, tgRow(h, succ, 0, exec, ms), want, map[statf.StatMicMsgHead]int{})
+	}
+	lat := func(ms int) map[string]string { return map[string]string{monLatKey: strconv.Itoa(ms)} }
+
+	var created UserService.UserInfo
+	ret, err := users.CreateUser(&UserService.UserInfo{UserName: "ada", Email: "ada@example.org"}, &created, lat(30))
+	if err != nil || ret != 0 {
+		t.Fatalf("createUser: %d %v", ret, err)
+	}
+	row("stat_from_server", "createUser", 0, 30)
+	// A refused user is the method's own result 1, with iRet 0: a success.
+	if ret, err := users.CreateUser(&UserService.UserInfo{}, &created, lat(40)); err != nil || ret != 1 {
+		t.Fatalf("createUser(empty): %d %v", ret, err)
+	}
+	row("stat_from_server", "createUser", 0, 40)
+	if _, err := users.GetUser(created.UserId, lat(4)); err != nil {
+		t.Fatal(err)
+	}
+	row("stat_from_server", "getUser", 0, 4)
+	if _, err := users.GetUser(999, lat(600)); err == nil {
+		t.Fatal("getUser(999) succeeded")
+	}
+	row("stat_from_server", "getUser", 2, 600)
+	if _, err := users.GetUserOneWayWithContext(context.Background(), created.UserId, lat(1)); err != nil {
+		t.Fatal(err)
+	}
+	row("one_way_client", "getUser", 0, 1)
+
+	if err := stats.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := tg.nextMic(t)
+	if got.fromClient {
+		t.Error("a server's report has bFromClient true")
+	}
+	monDiffRows(t, "server", got.msg, want)
 }
