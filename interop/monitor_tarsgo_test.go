@@ -152,7 +152,7 @@ var (
 	monEcho = tars.NewEndpoint[monArgs, string](monSvc, "echo")
 	monFail = tars.NewEndpoint[monArgs, string](monSvc, "fail") // code 7
 	monBoom = tars.NewEndpoint[monArgs, string](monSvc, "boom") // a plain error: -99
-	monSlow = tars.NewEndpoint[monArgs, string](monSvc, "slow") // runs to its deadline: -7
+	monSlow = tars.NewEndpoint[monArgs, string](monSvc, "slow") // returns after its caller gave up: -7
 	monNote = tars.NewEndpoint[monArgs, tars.Void](monSvc, "note")
 )
 
@@ -194,7 +194,9 @@ func TestMonitorStatTarsGo(t *testing.T) {
 	tars.Handle(srv, monServant, monEcho, func(_ context.Context, a monArgs) (string, error) { return a.S, nil })
 	tars.Handle(srv, monServant, monFail, func(context.Context, monArgs) (string, error) { return "", tars.NewError(7, "seven") })
 	tars.Handle(srv, monServant, monBoom, func(context.Context, monArgs) (string, error) { return "", errors.New("boom") })
+	release := make(chan struct{}) // closed once slow's caller has given up
 	tars.Handle(srv, monServant, monSlow, func(ctx context.Context, _ monArgs) (string, error) {
+		<-release
 		<-ctx.Done()
 		return "", ctx.Err()
 	})
@@ -288,6 +290,7 @@ func TestMonitorStatTarsGo(t *testing.T) {
 	tctx, cancel := context.WithTimeout(lat(150), 100*time.Millisecond)
 	_, err = monSlow.Call(tctx, echoC, monArgs{})
 	cancel()
+	close(release)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow: %v", err)
 	}

@@ -65,7 +65,7 @@ func BenchmarkStatRoundTrip(b *testing.B) {
 				srvOpts[i], cltOpts[i] = o, o
 			}
 			srv := tars.NewServer(srvOpts...)
-			handleEcho(srv)
+			handleEcho(srv, nil)
 			c := newClient(b, object(echoServant, serve(b, srv)), cltOpts...)
 			ctx := context.Background()
 			b.ReportAllocs()

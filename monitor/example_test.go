@@ -49,7 +49,7 @@ func ExampleStatReporter() {
 	go func() { ran <- stats.Run(runCtx) }() // sends every 10 s, and once more at the end
 
 	srv := tars.NewServer(tars.WithMiddleware(stats.Middleware))
-	handleEcho(srv)
+	handleEcho(srv, nil)
 	port, stop := listen(srv)
 	defer stop()
 	c, _ := tars.NewClient(fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d", echoServant, port), tars.WithMiddleware(stats.Middleware))

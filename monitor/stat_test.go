@@ -19,7 +19,7 @@ var (
 	echoOK   = tars.NewEndpoint[textArgs, string](echoSvc, "echo") // answers its argument
 	echoFail = tars.NewEndpoint[textArgs, string](echoSvc, "fail") // fails with code 2
 	echoBoom = tars.NewEndpoint[textArgs, string](echoSvc, "boom") // fails with a plain error (-99)
-	echoSlow = tars.NewEndpoint[textArgs, string](echoSvc, "slow") // waits until its deadline (-7)
+	echoSlow = tars.NewEndpoint[textArgs, string](echoSvc, "slow") // waits for a release and its deadline (-7)
 	echoNote = tars.NewEndpoint[textArgs, tars.Void](echoSvc, "note")
 )
 
@@ -29,7 +29,9 @@ type textArgs struct {
 
 const echoServant = "Test.EchoServer.EchoObj"
 
-func handleEcho(srv *tars.Server) {
+// handleEcho registers Echo on srv; slow returns once release is closed (if
+// given) and its deadline has passed: after its caller gave up.
+func handleEcho(srv *tars.Server, release <-chan struct{}) {
 	tars.Handle(srv, echoServant, echoOK, func(_ context.Context, a textArgs) (string, error) { return a.S, nil })
 	tars.Handle(srv, echoServant, echoFail, func(context.Context, textArgs) (string, error) {
 		return "", tars.NewError(2, "not found")
@@ -38,6 +40,9 @@ func handleEcho(srv *tars.Server) {
 		return "", errors.New("boom")
 	})
 	tars.Handle(srv, echoServant, echoSlow, func(ctx context.Context, _ textArgs) (string, error) {
+		if release != nil {
+			<-release
+		}
 		<-ctx.Done()
 		return "", ctx.Err()
 	})
@@ -90,7 +95,8 @@ func TestStatReports(t *testing.T) {
 	}
 	served := make(chan string, 100)
 	srv := tars.NewServer(tars.WithMiddleware(notify(served), srvStats.Middleware, latency(srvClock)))
-	handleEcho(srv)
+	release := make(chan struct{})
+	handleEcho(srv, release)
 	port := serve(t, srv)
 
 	cltStats, err := monitor.NewStatReporter(stat.statClient(t), monitor.StatOptions{
@@ -127,6 +133,9 @@ func TestStatReports(t *testing.T) {
 		}
 		_, err := call.ep.Call(cctx, c, textArgs{S: "x"})
 		cancel()
+		if call.ep == echoSlow {
+			close(release) // the caller has given up: now the server may answer
+		}
 		if got := tars.CodeOf(err); got != call.code {
 			t.Fatalf("%s: code %d, want %d (%v)", call.ep.Name(), got, call.code, err)
 		}
