@@ -53,10 +53,10 @@ type AdminOptions struct {
 	// no level to set.
 	LogLevel *slog.LevelVar
 	// Shutdown is called, once, in a goroutine of its own, when AdminF
-	// shutdown is called (tarsnode stops a server that way); the call is
-	// answered without waiting for it, so Shutdown may stop the servers
-	// gracefully (this AdminObj's server included) and then exit. It must
-	// not be needed for Done: Done is closed first.
+	// shutdown is first called (tarsnode stops a server that way). The
+	// call is answered without waiting for it, so Shutdown may stop the
+	// servers gracefully (this AdminObj's server included) and then exit.
+	// Without it, Done is the only sign.
 	Shutdown func()
 	// Servers are the program's servers, by adapter or any name, whose
 	// Stats tars.viewstatus and tars.connection report.
@@ -209,9 +209,10 @@ func (a *Admin) Done() <-chan struct{} { return a.done }
 // first word names the command; an unknown one answers "<command> not
 // support now!", as TarsGo.
 func (a *Admin) Notify(ctx context.Context, command string) (string, error) {
-	name, args, _ := strings.Cut(strings.TrimLeftFunc(command, isSpace), " ")
-	name = strings.TrimRightFunc(name, isSpace)
-	args = strings.TrimSpace(args)
+	name, args := strings.TrimLeftFunc(command, isSpace), ""
+	if i := strings.IndexFunc(name, isSpace); i >= 0 {
+		name, args = name[:i], strings.TrimSpace(name[i:])
+	}
 	switch name {
 	case CmdViewVersion:
 		return a.opts.Version, nil
@@ -247,7 +248,10 @@ func (a *Admin) Notify(ctx context.Context, command string) (string, error) {
 }
 
 func (a *Admin) setLogLevel(command, args string) string {
-	level, _, _ := strings.Cut(args, " ")
+	level := args
+	if i := strings.IndexFunc(level, isSpace); i >= 0 {
+		level = level[:i]
+	}
 	if level == "" {
 		return command + " failed: missing loglevel!"
 	}
