@@ -95,7 +95,7 @@ func TestKeepAliveRun(t *testing.T) {
 	ns.waitFor(t, 1+3*3) // "" then three rounds
 	dead.Store("Demo.HelloServer.AObjAdapter", true)
 	infos, _, _ := ns.snapshot()
-	deadFrom := len(infos) + 1 // one call may have been under way
+	deadFrom := len(infos) + 1  // one call may have been under way
 	ns.waitFor(t, deadFrom+2*2) // two rounds without the dead adapter
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
