@@ -5,7 +5,8 @@ package interop
 // ServerF dispatch (tars/protocol/res/nodef), its RemoteConfig pulling from
 // a tarsconfig stand-in served by TarsGo's Config dispatch (configf), and
 // its Admin answering TarsGo's generated AdminF client (adminf), as
-// tarsnode and tarsweb call it.
+// tarsnode and tarsweb call it, and its RemoteLog sending to TarsGo's Log
+// dispatch (logf).
 
 import (
 	"context"
@@ -24,6 +25,7 @@ import (
 	tarsgo "github.com/TarsCloud/TarsGo/tars"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/adminf"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/configf"
+	"github.com/TarsCloud/TarsGo/tars/protocol/res/logf"
 	"github.com/TarsCloud/TarsGo/tars/protocol/res/nodef"
 	"github.com/TarsCloud/TarsGo/tars/util/current"
 
@@ -394,5 +396,79 @@ func TestPlatformRemoteConfigTarsGoConfig(t *testing.T) {
 	var te *tarsgo.Error
 	if err == nil || errors.As(err, &te) || err.Error() != `platform: config file "absent.conf": tarsconfig answered ret -1` {
 		t.Errorf("tars.loadconfig of an absent file reached TarsGo as %v (%T), want iRet 1 naming the file", err, err)
+	}
+}
+
+// tgLog is tarslog's Log on TarsGo's generated types, served by
+// logf.NewLog()'s Dispatch.
+type tgLog struct {
+	mu    sync.Mutex
+	infos []logf.LogInfo
+	lines []string
+}
+
+var _ logf.LogServantWithContext = (*tgLog)(nil)
+
+func (l *tgLog) Logger(context.Context, string, string, string, string, []string) error {
+	return errNotUsed
+}
+
+func (l *tgLog) LoggerbyInfo(_ context.Context, info *logf.LogInfo, buffer []string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.infos = append(l.infos, *info)
+	l.lines = append(l.lines, buffer...)
+	return nil
+}
+
+// TestPlatformRemoteLogTarsGoLog: slog records written to a RemoteLog
+// reach TarsGo's Log dispatch with the LogInfo TarsGo's own remote logger
+// sends (NewRemoteTimeWriter's defaults).
+func TestPlatformRemoteLogTarsGoLog(t *testing.T) {
+	tl := new(tgLog)
+	addr := idlServeTarsGo(t, logf.NewLog(), tl)
+	host, port, _ := net.SplitHostPort(addr)
+	c, err := tars.NewClient(fmt.Sprintf("%s@tcp -h %s -p %s -t 3000", platform.LogObj, host, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rl, err := platform.NewRemoteLog(c, platform.RemoteLogOptions{App: "Demo", Server: "HelloServer", File: "access", Interval: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rl.Run(ctx) }()
+	logger := slog.New(slog.NewJSONHandler(rl, nil))
+	for i := range 5 {
+		logger.Info("served", "n", i)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tl.mu.Lock()
+		n := len(tl.lines)
+		tl.mu.Unlock()
+		if n >= 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if len(tl.lines) != 5 {
+		t.Fatalf("TarsGo's Log got %d lines, want 5: %q", len(tl.lines), tl.lines)
+	}
+	for i, line := range tl.lines {
+		if !strings.Contains(line, `"msg":"served","n":`+fmt.Sprint(i)+`}`) || strings.HasSuffix(line, "\n") {
+			t.Errorf("line %d: %q", i, line)
+		}
+	}
+	want := logf.LogInfo{Appname: "Demo", Servername: "HelloServer", SFilename: "access", SFormat: "%Y%m%d",
+		BHasSufix: true, BHasAppNamePrefix: true, BHasSquareBracket: false, SConcatStr: "_", SSepar: "|"}
+	if tl.infos[0] != want {
+		t.Errorf("TarsGo read LogInfo %+v, want %+v", tl.infos[0], want)
 	}
 }
