@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -64,9 +65,12 @@ type AdminOptions struct {
 	// Config pulls the file tars.loadconfig names. Without it the command
 	// fails.
 	Config *RemoteConfig
-	// Logger receives the tars.dumpstack dump and the admin's own records;
-	// slog.Default() when nil.
+	// Logger receives the admin's own records, and the tars.dumpstack
+	// dump when StackWriter is nil; slog.Default() when nil.
 	Logger *slog.Logger
+	// StackWriter, when set, receives the tars.dumpstack dump (TarsGo
+	// writes it to a "stackinfo" log file), whatever the log level.
+	StackWriter io.Writer
 }
 
 type adminCmd struct {
@@ -299,6 +303,10 @@ func (a *Admin) dumpStack() {
 			break
 		}
 		buf = make([]byte, min(2*len(buf), MaxStackDump))
+	}
+	if w := a.opts.StackWriter; w != nil {
+		fmt.Fprintf(w, "%s tars.dumpstack: %d goroutines\n%s\n", time.Now().Format(time.DateTime), runtime.NumGoroutine(), buf)
+		return
 	}
 	a.logger.Info("platform: tars.dumpstack", "goroutines", runtime.NumGoroutine(), "stacks", string(buf))
 }

@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,6 +94,33 @@ func TestAdminNotifyReplies(t *testing.T) {
 	if v, ok := f.logs.attr("platform: tars.dumpstack", "stacks"); !ok || !strings.Contains(v.String(), "goroutine ") {
 		t.Errorf("tars.dumpstack's record holds no stacks: %v", v)
 	}
+
+	var stacks lockedBuffer
+	g := newAdminFixture(t, func(o *platform.AdminOptions) { o.StackWriter = &stacks })
+	if got, err := g.notify(t, "tars.dumpstack"); err != nil || got != "tars.dumpstack succ" {
+		t.Errorf("tars.dumpstack = %q, %v", got, err)
+	}
+	if s := stacks.String(); !strings.Contains(s, " tars.dumpstack: ") || !strings.Contains(s, "goroutine ") {
+		t.Errorf("StackWriter got %q", s)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestAdminSetLogLevel(t *testing.T) {
@@ -158,7 +187,7 @@ func TestAdminShutdownGraceful(t *testing.T) {
 	ln := listen(t)
 	srv := tars.NewServer()
 	stopped := make(chan error, 1)
-	admin := platform.NewAdmin(platform.AdminOptions{Shutdown: func() {
+	admin := platform.NewAdmin(platform.AdminOptions{Logger: slog.New(slog.DiscardHandler), Shutdown: func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		stopped <- srv.Shutdown(ctx)

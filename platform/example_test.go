@@ -3,6 +3,7 @@ package platform_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,7 +18,7 @@ import (
 // reaches the program's LevelVar, and tarsnode's stop reaches its shutdown.
 func ExampleAdmin() {
 	level := new(slog.LevelVar) // the program's handlers read it
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level})) // os.Stderr in a program
 
 	local := tars.NewServer() // the server of server<local>
 	admin := platform.NewAdmin(platform.AdminOptions{
@@ -127,4 +128,39 @@ func ExampleRemoteConfig() {
 	fmt.Print(string(b))
 	// Output:
 	// # hello.conf for Demo.HelloServer
+}
+
+// Sending a server's log lines to tarslog as well: RemoteLog is the
+// io.Writer under a slog handler. A tarslog stand-in runs in-process here.
+func ExampleRemoteLog() {
+	got := make(chan []string, 1)
+	tarslog := tars.NewServer()
+	tars.Handle(tarslog, platform.LogObj, platform.LogLoggerByInfo, func(_ context.Context, a platform.LoggerByInfoArgs) (tars.Void, error) {
+		got <- a.Buffer
+		return tars.Void{}, nil
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go tarslog.Serve(ln)
+	defer tarslog.Shutdown(context.Background())
+
+	c, _ := tars.NewClient(fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d -t 3000", platform.LogObj, ln.Addr().(*net.TCPAddr).Port))
+	defer c.Close()
+	rl, _ := platform.NewRemoteLog(c, platform.RemoteLogOptions{App: "Demo", Server: "HelloServer", File: "audit"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rl.Run(ctx) }()
+
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	audit := slog.New(slog.NewTextHandler(rl, &slog.HandlerOptions{ReplaceAttr: noTime}))
+	audit.Info("login", "user", "ada")
+	fmt.Println(<-got) // within a second: the batch interval
+	cancel()
+	<-done
+	// Output:
+	// [level=INFO msg=login user=ada]
 }
