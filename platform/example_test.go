@@ -17,7 +17,7 @@ import (
 // Serving AdminObj on the `local` endpoint: tarsweb's "set log level"
 // reaches the program's LevelVar, and tarsnode's stop reaches its shutdown.
 func ExampleAdmin() {
-	level := new(slog.LevelVar) // the program's handlers read it
+	level := new(slog.LevelVar)                                                             // the program's handlers read it
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level})) // os.Stderr in a program
 
 	local := tars.NewServer() // the server of server<local>
