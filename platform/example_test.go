@@ -17,8 +17,10 @@ import (
 // Serving AdminObj on the `local` endpoint: tarsweb's "set log level"
 // reaches the program's LevelVar, and tarsnode's stop reaches its shutdown.
 func ExampleAdmin() {
-	level := new(slog.LevelVar)                                                             // the program's handlers read it
-	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level})) // os.Stderr in a program
+	// The program's handlers read the level (and write to os.Stderr, not
+	// io.Discard).
+	level := new(slog.LevelVar)
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 
 	local := tars.NewServer() // the server of server<local>
 	admin := platform.NewAdmin(platform.AdminOptions{
