@@ -89,7 +89,20 @@ type adminCmd struct {
 // and words its own (for instance "set log level [DEBUG] ok"). Commands
 // TarsGo lacks — tars.viewstatus, tars.help and a real tars.connection —
 // answer in the layout of TarsCpp's (key, value lines; one
-// "[adapter:NAME] [connections:N]" block per server).
+// "[adapter:NAME] [connections:N]" block per server), with the counts
+// tars.Server keeps. Where it departs from TarsGo:
+//
+//   - tars.setloglevel takes the level in any case (TarsGo: upper case
+//     only) and does not cache it in datapath's .tarsdat;
+//   - tars.loadconfig without a file answers "tars.loadconfig failed:
+//     missing file name!" (TarsGo indexes past its arguments);
+//   - a registered command is given the arguments after its name
+//     (TarsGo's RegisterAdmin functions get the whole command line);
+//   - tars.gracerestart, tars.pprof and dyeUserManage are not built in:
+//     they answer "<command> not support now!" unless registered;
+//   - nothing is reported to tarsnotify (TarsGo reports every command).
+//
+// TarsCpp answers an unknown command with an empty string.
 type Admin struct {
 	opts    AdminOptions
 	logger  *slog.Logger
@@ -105,6 +118,7 @@ type Admin struct {
 // NewAdmin returns an Admin with the given options and no user command.
 func NewAdmin(opts AdminOptions) *Admin {
 	a := &Admin{opts: opts, logger: opts.Logger, started: time.Now(), cmds: map[string]adminCmd{}, done: make(chan struct{})}
+	a.opts.Servers = maps.Clone(opts.Servers)
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
