@@ -349,3 +349,17 @@ func FuzzAdminNotify(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameworkVersion: the default version names gotars and the module's
+// version from the build information, and tars.viewversion answers it.
+func TestFrameworkVersion(t *testing.T) {
+	v := platform.FrameworkVersion()
+	if !strings.HasPrefix(v, "gotars ") || v == "gotars unknown" || v == "gotars " {
+		t.Errorf("FrameworkVersion() = %q", v)
+	}
+	got, err := platform.NewAdmin(platform.AdminOptions{}).Notify(context.Background(), "tars.viewversion")
+	if err != nil || got != v {
+		t.Errorf("tars.viewversion = %q, %v; want %q", got, err, v)
+	}
+	t.Logf("FrameworkVersion() = %q", v)
+}
