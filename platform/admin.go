@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -130,7 +131,8 @@ func NewAdmin(opts AdminOptions) *Admin {
 
 // FrameworkVersion returns "gotars " and the version of the
 // github.com/gotars/tars module the program was built with ("(devel)" in
-// its own tree, "unknown" without build information): what a gotars
+// its own tree or replaced by a directory, "unknown" without build
+// information): what a gotars
 // server reports to tarsnode and answers to tars.viewversion, as TarsGo
 // reports its own version.
 func FrameworkVersion() string {
@@ -144,8 +146,8 @@ func FrameworkVersion() string {
 	}
 	for _, d := range bi.Deps {
 		if d.Path == mod {
-			if d.Replace != nil && d.Replace.Version != "" {
-				return "gotars " + d.Replace.Version
+			if d.Replace != nil { // a directory replacement has no version
+				return "gotars " + cmp.Or(d.Replace.Version, "(devel)")
 			}
 			return "gotars " + d.Version
 		}
