@@ -134,9 +134,12 @@ func (k *KeepAlive) Run(ctx context.Context) error {
 	}
 }
 
-// Round sends one keepAlive per adapter that is alive and returns the
-// failures joined.
+// Round sends one keepAlive per adapter that is alive, in order, within
+// one Interval all told (so that a hung node does not pile rounds up), and
+// returns the failures joined.
 func (k *KeepAlive) Round(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, k.opts.Interval)
+	defer cancel()
 	var errs []error
 	for _, a := range k.adapters {
 		if ctx.Err() != nil {
