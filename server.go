@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/protocol"
 	"github.com/gotars/tars/transport"
 )
@@ -54,6 +55,8 @@ type Server struct {
 	quitOnce   sync.Once
 	stopping   atomic.Bool // the grace has expired: no handler starts
 
+	regMu   sync.Mutex
+	regs    []announced // withdrawn by Shutdown before it drains
 	logs    rateLog
 	counts  serverCounts
 	reconn  []byte // the _reconnect_ push
@@ -211,6 +214,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	return mapClosed(s.tr.Serve(ln))
 }
 
+// ServeConn serves one connection made elsewhere — an in-memory pipe
+// (package tarstest), a socket handed over — as Serve serves those it
+// accepts, until Shutdown; it returns at once.
+func (s *Server) ServeConn(nc net.Conn) { s.tr.ServeConn(nc) }
+
 // ServePacket serves UDP requests read from pc until Shutdown: one frame per
 // datagram, each answered with one datagram. It returns ErrServerClosed
 // after Shutdown.
@@ -228,11 +236,48 @@ func mapClosed(err error) error {
 	return err
 }
 
+type announced struct {
+	r   discovery.Registrar
+	reg discovery.Registration
+}
+
+// Announce registers regs with r now (a servant's endpoint in Consul, say;
+// call it once the server is listening, so that health checks pass) and
+// withdraws them when Shutdown begins, before the calls in flight drain, so
+// that clients stop picking this server while it finishes. It returns the
+// first registration error; what was registered stays announced.
+func (s *Server) Announce(ctx context.Context, r discovery.Registrar, regs ...discovery.Registration) error {
+	for _, reg := range regs {
+		if err := r.Register(ctx, reg); err != nil {
+			return fmt.Errorf("tars: announcing %s at %s: %w", reg.Servant, reg.Endpoint.Address, err)
+		}
+		s.regMu.Lock()
+		s.regs = append(s.regs, announced{r, reg})
+		s.regMu.Unlock()
+	}
+	return nil
+}
+
+// withdraw deregisters what Announce registered, within ctx.
+func (s *Server) withdraw(ctx context.Context) {
+	s.regMu.Lock()
+	regs := s.regs
+	s.regs = nil
+	s.regMu.Unlock()
+	for _, a := range regs {
+		if err := a.r.Deregister(ctx, a.reg); err != nil && s.cfg.logger != nil {
+			s.cfg.logger.Warn("tars: withdrawing an announcement failed", "servant", a.reg.Servant,
+				"endpoint", a.reg.Endpoint.Address.String(), "err", err)
+		}
+	}
+}
+
 // shutdownLinger is how long Shutdown lets queued answers reach their
 // peers before it closes the connections.
 const shutdownLinger = time.Second
 
-// Shutdown stops the server gracefully: it stops accepting connections,
+// Shutdown stops the server gracefully: it withdraws what Announce
+// registered, stops accepting connections,
 // tells every connection's client to move to a new connection (the TARS
 // "_reconnect_" push), lets the calls admitted so far run and their answers
 // go out, then closes every connection. Requests that arrive meanwhile are
@@ -244,6 +289,7 @@ const shutdownLinger = time.Second
 // moment to reach their peers, the connections are closed and ctx's error
 // is returned. Once Shutdown has returned, no handler starts.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.withdraw(ctx)
 	done := s.inflight.close()
 	s.tr.StopAccepting()
 	for _, c := range s.tr.Conns() {
