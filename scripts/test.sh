@@ -19,6 +19,9 @@ GOTARS_CONSUL=$(scripts/consul.sh)
 export GOTARS_CONSUL
 (cd discovery/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
 
+echo "== example/userservice/consul module (the example over a real Consul agent)"
+(cd example/userservice/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
 if [[ -f stress/go.mod ]]; then
 	echo "== stress module (hostile peers; no -race: it measures memory)"
 	scripts/stress.sh
