@@ -189,5 +189,5 @@ func (p *Params) DecodeJSON(data []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return decodeJSONParams(data, p.st, base, false)
+	return decodeJSONParams(data, p.st, base, false, 0)
 }
