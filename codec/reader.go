@@ -597,4 +597,3 @@ func (r *Reader) mapString(tag uint8) (string, error) {
 	}
 	return r.StringBody(h)
 }
-

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/paramcodec"
 )
 
 type getUserArgs struct {
@@ -30,7 +31,7 @@ func TestStructParamsWritesEveryParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &getUserArgs{}); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &getUserArgs{}); err != nil {
 		t.Fatal(err)
 	}
 	// Zero values are written (ZERO_TAG at 1, empty STRING1 at 2), unlike
@@ -39,7 +40,7 @@ func TestStructParamsWritesEveryParameter(t *testing.T) {
 		t.Fatalf("got % x, want % x", w.Bytes(), want)
 	}
 	got := getUserArgs{UserID: 9}
-	err = p.Decode(codec.NewReader([]byte{0x26, 0x00}), &got)
+	err = paramcodec.Of(p).Decode(codec.NewReader([]byte{0x26, 0x00}), &got)
 	if !errors.Is(err, codec.ErrRequiredMissing) {
 		t.Fatalf("missing parameter: got %v", err)
 	}
@@ -61,11 +62,11 @@ func TestParamsRoundTrip(t *testing.T) {
 	}
 	in := createUserResults{Ret: 3, Result: userInfo{UserID: 4, Tags: []string{"a"}}}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &in); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &in); err != nil {
 		t.Fatal(err)
 	}
 	var out createUserResults
-	if err := p.Decode(codec.NewReader(w.Bytes()), &out); err != nil {
+	if err := paramcodec.Of(p).Decode(codec.NewReader(w.Bytes()), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {
@@ -74,11 +75,11 @@ func TestParamsRoundTrip(t *testing.T) {
 	// Each parameter alone at tag 0, as TUP carries it.
 	for i := range p.Params() {
 		w.Reset()
-		if err := p.EncodeParam(w, i, &in, 0); err != nil {
+		if err := paramcodec.Of(p).EncodeParam(w, i, &in, 0); err != nil {
 			t.Fatal(err)
 		}
 		var one createUserResults
-		if err := p.DecodeParam(codec.NewReader(w.Bytes()), i, &one, 0); err != nil {
+		if err := paramcodec.Of(p).DecodeParam(codec.NewReader(w.Bytes()), i, &one, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,11 +92,11 @@ func TestValueParams(t *testing.T) {
 	}
 	in := []userInfo{{UserID: 1}, {UserID: 2, Tags: []string{"x", "y"}}}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &in); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &in); err != nil {
 		t.Fatal(err)
 	}
 	var out []userInfo
-	if err := p.Decode(codec.NewReader(w.Bytes()), &out); err != nil {
+	if err := paramcodec.Of(p).Decode(codec.NewReader(w.Bytes()), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {
@@ -103,13 +104,13 @@ func TestValueParams(t *testing.T) {
 	}
 	var empty []userInfo
 	w.Reset()
-	if err := p.Encode(w, &empty); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &empty); err != nil {
 		t.Fatal(err)
 	}
 	if want := []byte{0x09, 0x0c}; !bytes.Equal(w.Bytes(), want) { // an empty LIST, written
 		t.Fatalf("empty return value: % x", w.Bytes())
 	}
-	if err := p.Encode(w, in); err == nil {
+	if err := paramcodec.Of(p).Encode(w, in); err == nil {
 		t.Fatal("a non-pointer was accepted")
 	}
 	if _, err := ValueParams(reflect.TypeFor[int](), 0, "x"); err == nil {
