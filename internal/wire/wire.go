@@ -134,15 +134,18 @@ func (r *Reader) TryString1Body(t uint8) ([]byte, bool) {
 func UnsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // MapCost is what a Go map made with room for n entries of keySize+valSize
-// bytes costs, an upper bound measured on Go 1.26's maps: a 48-byte header
-// and, once there is an entry, at least one group of 8 slots, tables sized
-// to powers of two at a load of 7/8 (three times the slots' bytes covers
-// the worst rounding).
+// bytes costs once filled, an upper bound measured on Go 1.26's maps: a
+// 48-byte header; up to 8 entries, one group of 8 slots; beyond, tables
+// sized to powers of two at a load of 7/8 (three times the slots' bytes
+// covers the worst rounding).
 func MapCost(n, keySize, valSize int) int {
-	if n <= 0 {
+	switch {
+	case n <= 0:
 		return MapHeader
+	case n <= 8: // one group: 8 slots and their control word
+		return MapHeader + (8*(keySize+valSize)+8)*9/8 + 16 // and size-class rounding
 	}
-	return MapHeader + max(n, 8)*MapEntryCost(keySize, valSize)
+	return MapHeader + n*MapEntryCost(keySize, valSize)
 }
 
 // MapHeader is the size of a Go map's header.

@@ -32,7 +32,7 @@ func TestLayout(t *testing.T) {
 // TestMapCost: the estimate covers what Go's maps allocate, for sizes
 // around the group and table boundaries.
 func TestMapCost(t *testing.T) {
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 100, 896, 897, 1000, 1024, 5000, 100000} {
+	for _, n := range []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 100, 896, 897, 1000, 1024, 5000, 100000} {
 		measure := func(f func()) uint64 {
 			var a, b runtime.MemStats
 			runtime.ReadMemStats(&a)
@@ -53,9 +53,17 @@ func TestMapCost(t *testing.T) {
 
 var sink any
 
+var keys = func() []string {
+	k := make([]string, 100000)
+	for i := range k {
+		k[i] = string(rune('a'+i%26)) + string(rune(i))
+	}
+	return k
+}()
+
 func fillSS(m map[string]string, n int) {
 	for i := range n {
-		m[string(rune('a'+i%26))+string(rune(i))] = ""
+		m[keys[i]] = ""
 	}
 }
 
