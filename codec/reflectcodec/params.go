@@ -44,7 +44,9 @@ type Param struct {
 
 // StructParams returns the plan for the parameter list held by the struct
 // type t: each tagged field is one parameter, its tag the wire tag, its
-// name= (or lowerCamel Go name) the IDL parameter name.
+// name= (or lowerCamel Go name) the IDL parameter name. A field tagged
+// require or default= is a *TypeError: TARS parameters have neither (every
+// parameter is always written and must be present).
 func StructParams(t reflect.Type) (*Params, error) {
 	ti, err := topLevel(t)
 	if err != nil {
@@ -59,6 +61,15 @@ func StructParams(t reflect.Type) (*Params, error) {
 	p := &Params{rt: t, st: st, std: true}
 	for i := range st.fields {
 		f := &st.fields[i]
+		// TARS IDL has neither require nor default on parameters: every
+		// parameter is written whatever its value and must be present.
+		// Rather than ignore the options, refuse them.
+		switch {
+		case f.tag.Require:
+			return nil, &TypeError{Type: t, Field: f.goName, Reason: "require has no meaning on a parameter (every parameter is always written and must be present); drop it"}
+		case f.tag.HasDefault:
+			return nil, &TypeError{Type: t, Field: f.goName, Reason: "default= has no meaning on a parameter (TARS IDL has no parameter defaults; every parameter is always written); drop it"}
+		}
 		f.tag.Require, f.omitDef = true, false
 		if f.tag.ID == 0 {
 			f.tag.Name = RetName // the return value, whatever the Go field's name

@@ -117,3 +117,45 @@ func TestValueParams(t *testing.T) {
 		t.Fatal("int accepted")
 	}
 }
+
+// TestStructParamsRejectsRequireAndDefault: require and default= cannot be
+// expressed on a TARS parameter; a parameter list that carries them is
+// refused, naming the field, instead of silently ignoring them.
+func TestStructParamsRejectsRequireAndDefault(t *testing.T) {
+	type withRequire struct {
+		A int32 `tars:"1,require"`
+	}
+	type withDefault struct {
+		A int32  `tars:"1"`
+		B string `tars:"2,default=x"`
+	}
+	type retDefault struct {
+		Ret int32 `tars:"0,default=7"`
+	}
+	for _, c := range []struct {
+		t     reflect.Type
+		field string
+		want  string
+	}{
+		{reflect.TypeFor[withRequire](), "A", "require"},
+		{reflect.TypeFor[withDefault](), "B", "default="},
+		{reflect.TypeFor[retDefault](), "Ret", "default="},
+	} {
+		_, err := StructParams(c.t)
+		var te *TypeError
+		if !errors.As(err, &te) || te.Field != c.field || !bytes.Contains([]byte(te.Reason), []byte(c.want)) {
+			t.Errorf("%v: %v, want a TypeError on %s about %s", c.t, err, c.field, c.want)
+		}
+	}
+	// Nested structs keep their options: only the parameters are refused.
+	type inner struct {
+		A int32 `tars:"0,require"`
+		B int32 `tars:"1,default=3"`
+	}
+	type nested struct {
+		In inner `tars:"1"`
+	}
+	if _, err := StructParams(reflect.TypeFor[nested]()); err != nil {
+		t.Errorf("a parameter whose struct has require/default fields: %v", err)
+	}
+}
