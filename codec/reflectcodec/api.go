@@ -213,3 +213,44 @@ func (st *structInfo) nameOr(t reflect.Type) string {
 	}
 	return st.name
 }
+
+// Default returns a T with the IDL defaults filled in: every field with a
+// default= tag holds its default, every other field its zero value, and
+// nested structs likewise, recursively. It is the value that decoding a
+// struct with no fields present gives, and what tars2go's generated
+// ResetDefault sets. T must be a struct type the codec accepts (a
+// Marshaler's defaults are its zero value).
+func Default[T any]() (T, error) {
+	var v T
+	ti, err := topLevel(reflect.TypeFor[T]())
+	if err == nil {
+		resetDefault(ti, unsafe.Pointer(&v))
+	}
+	return v, err
+}
+
+// ResetDefault sets *v, where v is a non-nil pointer to a struct, to its
+// IDL defaults (see Default).
+func ResetDefault(v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(v).IsNil() {
+		return &TypeError{Type: t, Reason: "ResetDefault needs a non-nil pointer to a struct"}
+	}
+	ti, err := topLevel(t.Elem())
+	if err != nil {
+		return err
+	}
+	resetDefault(ti, reflect.ValueOf(v).UnsafePointer())
+	return nil
+}
+
+// ResetDefault sets *v to its IDL defaults (see Default).
+func (c *Codec[T]) ResetDefault(v *T) { resetDefault(c.ti, unsafe.Pointer(v)) }
+
+func resetDefault(ti *typeInfo, p unsafe.Pointer) {
+	if ti.kind == kCustom {
+		reflect.NewAt(ti.rt, p).Elem().SetZero()
+		return
+	}
+	setStructAbsent(ti, p)
+}
