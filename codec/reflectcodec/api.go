@@ -20,6 +20,12 @@
 // (keeping any of them keeps the block), and a decoded slice may have spare
 // capacity (cap > len).
 //
+// Decoding charges the Go memory it allocates to the Reader's budget
+// (codec.Reader.SetBudget), before it allocates: a hostile input fails with
+// codec.ErrBudget having allocated no more than the budget. Unmarshal uses
+// the default for the input's size (codec.DefaultBudget); Codec.Decode uses
+// the budget of the Reader it is given.
+//
 // Plans are validated when a type is first used or registered (Register, For):
 // a bad tag, a duplicate field id or a type TARS cannot carry is a *TypeError
 // then, never halfway through a call.
