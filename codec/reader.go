@@ -84,7 +84,8 @@ func (r *Reader) Budget() int { return r.w.Budget }
 // proportion to a length read from the input (the Reader's own methods
 // charge what they allocate).
 func (r *Reader) Charge(n int) error {
-	if r.w.Charge(n) {
+	if n <= r.w.Budget {
+		r.w.Budget -= n
 		return nil
 	}
 	return r.budgetError(n)

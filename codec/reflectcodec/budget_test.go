@@ -49,6 +49,22 @@ type ptrs struct {
 	L []*user `tars:"0"`
 }
 
+type lists struct {
+	L [][]string `tars:"0"`
+}
+
+// smallLists is a list of 100 empty strings, one element of a [][]string:
+// each inner list passes its own charge, so the budget is spent piece by
+// piece.
+var smallLists = func() []byte {
+	var w codec.Writer
+	w.WriteListHeader(0, 100)
+	for range 100 {
+		w.WriteString(0, "")
+	}
+	return w.Bytes()
+}()
+
 type shape struct {
 	name string
 	elem []byte // one element's bytes, repeated
@@ -71,6 +87,7 @@ var shapes = []shape{
 	{"[]struct of empty structs", []byte{0x0a, 0x0b}, func(n int) []byte { return listHead(0, codec.List, n) }, func() any { return new(emptyStructs) }},
 	{"[][]int64 of empty vectors", []byte{0x09, 0x0c}, func(n int) []byte { return listHead(0, codec.List, n) }, func() any { return new(vectors) }},
 	{"[]*struct of empty structs", []byte{0x0a, 0x0b}, func(n int) []byte { return listHead(0, codec.List, n) }, func() any { return new(ptrs) }},
+	{"[][]string of lists of 100 empty strings", smallLists, func(n int) []byte { return listHead(0, codec.List, n) }, func() any { return new(lists) }},
 }
 
 // input returns the shape filling about size bytes.
@@ -142,6 +159,8 @@ func decodeInto(r *codec.Reader, v any) error {
 		return mustCodec[vectors]().Decode(r, v)
 	case *ptrs:
 		return mustCodec[ptrs]().Decode(r, v)
+	case *lists:
+		return mustCodec[lists]().Decode(r, v)
 	}
 	panic(fmt.Sprintf("%T", v))
 }
