@@ -291,8 +291,8 @@ func (r *Reader) StringBytesBody(h Head) ([]byte, error) {
 // the budget.
 func (r *Reader) StringBody(h Head) (string, error) {
 	b, err := r.StringBytesBody(h)
-	if err == nil && len(b) > 0 && !r.w.Charge(len(b)) {
-		return "", r.budgetError(len(b))
+	if err == nil && len(b) > 0 && !r.w.Charge(wire.Alloc(len(b))) {
+		return "", r.budgetError(wire.Alloc(len(b)))
 	}
 	return string(b), err
 }
@@ -360,7 +360,7 @@ func (r *Reader) BytesBody(h Head) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := r.Charge(n); err != nil {
+		if err := r.Charge(wire.Alloc(n)); err != nil {
 			return nil, err
 		}
 		out := make([]byte, n)

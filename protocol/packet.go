@@ -349,7 +349,7 @@ func readStringMap(r *codec.Reader, h codec.Head) (map[string]string, error) {
 		}
 		l := len(m)
 		if m[k] = v; len(m) > l { // a new entry
-			if err := r.Charge(strEntryCost + len(k)); err != nil {
+			if err := r.Charge(strEntryCost + wire.Alloc(len(k))); err != nil {
 				return nil, err
 			}
 		}

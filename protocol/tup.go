@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/wire"
 )
 
 // TUP (version 3) carries parameters by name. The sBuffer of a TUP request
@@ -132,7 +133,7 @@ func DecodeTUPFrom(r *codec.Reader) (map[string][]byte, error) {
 		}
 		l := len(m)
 		if m[k] = v; len(m) > l { // a new entry
-			if err := r.Charge(tupEntryCost + len(k)); err != nil {
+			if err := r.Charge(tupEntryCost + wire.Alloc(len(k))); err != nil {
 				return nil, tupErr(err)
 			}
 		}

@@ -25,12 +25,12 @@ func tryHead(rw *wire.Reader) (codec.Head, bool) {
 	return codec.Head{Tag: b >> 4, Type: codec.Type(b & 0x0F)}, ok
 }
 
-// cost is n values of size bytes, saturating.
+// cost is what an array of n values of size bytes costs, saturating.
 func cost(n int, size uintptr) int {
 	if size != 0 && uintptr(n) > uintptr(math.MaxInt)/size {
 		return math.MaxInt
 	}
-	return n * int(size)
+	return wire.Alloc(n * int(size))
 }
 
 // zeroBase is where empty, non-nil slices point: present-but-empty vectors
@@ -135,8 +135,8 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			*(*float64)(p), err = r.DoubleBody(h)
 		case kString:
 			if b, ok := rw.TryString1Body(uint8(h.Type)); ok {
-				if len(b) > 0 && !rw.Charge(len(b)) {
-					err = r.Charge(len(b))
+				if len(b) > 0 && !rw.Charge(wire.Alloc(len(b))) {
+					err = r.Charge(wire.Alloc(len(b)))
 					break
 				}
 				*(*string)(p) = string(b)
@@ -302,7 +302,7 @@ func decodeValue(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 			return err
 		}
 		if h.Type == codec.SimpleList { // BytesBody aliases the input: copy
-			if err := r.Charge(len(b)); err != nil {
+			if err := r.Charge(wire.Alloc(len(b))); err != nil {
 				return err
 			}
 			b = append(make([]byte, 0, len(b)), b...)
@@ -344,7 +344,7 @@ func decodeValue(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 		r.Leave()
 		return err
 	case kPtr:
-		if err := r.Charge(int(ti.elem.size)); err != nil {
+		if err := r.Charge(wire.Alloc(int(ti.elem.size))); err != nil {
 			return err
 		}
 		np := reflect.New(ti.elem.rt).UnsafePointer()
@@ -392,7 +392,7 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 	if n*2 > r.Remaining() {
 		return r.Errorf(codec.ErrTooLong, int(h.Tag), "list within "+strconv.Itoa(r.Remaining())+" bytes", "length "+strconv.Itoa(n))
 	}
-	if err := r.Charge(n * wire.StringSize); err != nil {
+	if err := r.Charge(cost(n, uintptr(wire.StringSize))); err != nil {
 		return err
 	}
 	s := make([]string, n)
@@ -405,7 +405,7 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 		s[i] = wire.UnsafeString(b) // a view of the input until copied below
 		total += len(b)
 	}
-	if err := r.Charge(total); err != nil {
+	if err := r.Charge(wire.Alloc(total)); err != nil {
 		return err
 	}
 	block := make([]byte, 0, total)
@@ -443,7 +443,7 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 			total += len(b)
 		}
 	}
-	if err := r.Charge(total); err != nil {
+	if err := r.Charge(wire.Alloc(total)); err != nil {
 		return err
 	}
 	m := make(map[string]string, n)

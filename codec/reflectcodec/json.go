@@ -760,7 +760,7 @@ func (d *jsonDecoder) valueTok(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 		if !ok {
 			return d.mismatch(tok, "string")
 		}
-		if err := d.charge(len(s)); err != nil {
+		if err := d.charge(wire.Alloc(len(s))); err != nil {
 			return err
 		}
 		*(*string)(p) = s
@@ -769,7 +769,7 @@ func (d *jsonDecoder) valueTok(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 		if err != nil {
 			return err
 		}
-		if err := d.charge(cap(b)); err != nil {
+		if err := d.charge(wire.Alloc(cap(b))); err != nil {
 			return err
 		}
 		if len(b) == 0 {
@@ -795,7 +795,7 @@ func (d *jsonDecoder) valueTok(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 		}
 		return d.object(ti.st, ti.rt, p, true)
 	case kPtr:
-		if err := d.charge(int(ti.elem.size)); err != nil {
+		if err := d.charge(wire.Alloc(int(ti.elem.size))); err != nil {
 			return err
 		}
 		np := reflect.New(ti.elem.rt).UnsafePointer()
@@ -964,7 +964,7 @@ func (d *jsonDecoder) mapValue(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 					return pathErr(d.mismatch(vt, "string"), "["+strconv.Quote(k)+"]")
 				}
 			}
-			if err := d.charge(entry + len(k) + len(v)); err != nil {
+			if err := d.charge(entry + wire.Alloc(len(k)) + wire.Alloc(len(v))); err != nil {
 				return pathErr(err, "["+strconv.Quote(k)+"]")
 			}
 			m[k] = v
@@ -982,7 +982,7 @@ func (d *jsonDecoder) mapValue(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 			}
 			ks, _ := kt.(string)
 			if ti.key.kind == kString {
-				if err := d.charge(len(ks)); err != nil {
+				if err := d.charge(wire.Alloc(len(ks))); err != nil {
 					return err
 				}
 				*(*string)(kp) = ks

@@ -11,6 +11,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"math"
 	"unsafe"
 )
 
@@ -160,3 +161,22 @@ const (
 	StringSize = int(unsafe.Sizeof(""))
 	SliceSize  = int(unsafe.Sizeof([]byte(nil)))
 )
+
+// Alloc is what an allocation of b bytes costs, an upper bound on Go's
+// rounding up to its size classes: 16 bytes at least, multiples of 16 up to
+// 128, at most a quarter more up to 32 KiB, whole 8 KiB pages beyond.
+func Alloc(b int) int {
+	switch {
+	case b <= 0:
+		return 0
+	case b <= 16:
+		return 16
+	case b <= 128:
+		return (b + 15) &^ 15
+	case b <= 32<<10:
+		return b + b/4
+	case b > math.MaxInt-8191:
+		return math.MaxInt
+	}
+	return (b + 8191) &^ 8191
+}

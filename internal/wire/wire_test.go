@@ -51,7 +51,10 @@ func TestMapCost(t *testing.T) {
 	}
 }
 
-var sink any
+var (
+	sink  any
+	sinkP []*byte
+)
 
 var keys = func() []string {
 	k := make([]string, 100000)
@@ -152,4 +155,27 @@ func FuzzTryMethods(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAlloc: the estimate covers what Go allocates for b bytes, at every
+// size up to 40 KiB and around the page sizes beyond.
+func TestAlloc(t *testing.T) {
+	sizes := []int{1 << 16, 1<<16 + 1, 1<<20 - 1, 1 << 20}
+	for b := 1; b <= 40<<10; b++ {
+		sizes = append(sizes, b)
+	}
+	for _, b := range sizes {
+		n := 8 * ((b + 7) / 8)
+		var a, c runtime.MemStats
+		runtime.ReadMemStats(&a)
+		sinkP = make([]*byte, n/8) // pointers: no tiny allocator
+		runtime.ReadMemStats(&c)
+		got := c.TotalAlloc - a.TotalAlloc
+		if got == 0 {
+			t.Fatalf("%d bytes: nothing allocated", n)
+		}
+		if uint64(wire.Alloc(n)) < got {
+			t.Fatalf("Alloc(%d) = %d < %d allocated", n, wire.Alloc(n), got)
+		}
+	}
 }
