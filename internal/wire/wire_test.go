@@ -32,6 +32,9 @@ func TestLayout(t *testing.T) {
 // TestMapCost: the estimate covers what Go's maps allocate, for sizes
 // around the group and table boundaries.
 func TestMapCost(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector pads allocations")
+	}
 	for _, n := range []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 100, 896, 897, 1000, 1024, 5000, 100000} {
 		measure := func(f func()) uint64 {
 			var a, b runtime.MemStats
@@ -160,6 +163,9 @@ func FuzzTryMethods(f *testing.F) {
 // TestAlloc: the estimate covers what Go allocates for b bytes, at every
 // size up to 40 KiB and around the page sizes beyond.
 func TestAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector pads allocations")
+	}
 	sizes := []int{1 << 16, 1<<16 + 1, 1<<20 - 1, 1 << 20}
 	for b := 1; b <= 40<<10; b++ {
 		sizes = append(sizes, b)
