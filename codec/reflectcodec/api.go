@@ -115,14 +115,15 @@ func (c *Codec[T]) Encode(w *codec.Writer, v *T) error {
 	return encodeTop(w, c.ti, unsafe.Pointer(v))
 }
 
-// Unmarshal decodes data into *v. Every field of *v is set: absent optional
-// fields take their default or zero value.
+// Unmarshal decodes data into *v, within the default budget for len(data)
+// (codec.DefaultBudget). Every field of *v is set: absent optional fields
+// take their default or zero value.
 func (c *Codec[T]) Unmarshal(data []byte, v *T) error {
 	return unmarshal(c.ti, data, unsafe.Pointer(v))
 }
 
 // Decode reads the fields of *v from r, up to the end of r's input; r's
-// Limits apply.
+// Limits and its budget (codec.Reader.SetBudget) apply.
 func (c *Codec[T]) Decode(r *codec.Reader, v *T) error {
 	return decodeTop(r, c.ti, unsafe.Pointer(v))
 }
