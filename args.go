@@ -143,9 +143,10 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any, bud
 // decodeArgs decodes a request body into req within the default budget.
 // (It is decodeArgsBudget(m, version, buf, req, 0), for the callers that do
 // not choose a budget.)
-func decodeArgs(m *method, version int16, buf []byte, req any) error {
-	return decodeArgsBudget(m, version, buf, req, 0)
-}
+// rpcDecodeBudget is the Go memory a server or a client lets the decoding
+// of one body take by default: 8× the body (ordinary values with small maps
+// cost up to ~6× their wire size) plus 64 KiB.
+func rpcDecodeBudget(n int) int { return 8*n + 64<<10 }
 
 // decodeArgsBudget decodes a request body into req, the decoded parameters
 // taking at most budget bytes of Go memory: 0 is codec.DefaultBudget(len(buf)),
@@ -173,10 +174,6 @@ func encodeResults(m *method, version int16, w *codec.Writer, rsp any) error {
 
 // decodeResults decodes a response body into rsp within the default budget
 // (decodeResultsBudget with budget 0).
-func decodeResults(m *method, version int16, buf []byte, rsp any) error {
-	return decodeResultsBudget(m, version, buf, rsp, 0)
-}
-
 // decodeResultsBudget decodes a response body into rsp within budget bytes
 // of Go memory, as decodeArgsBudget.
 func decodeResultsBudget(m *method, version int16, buf []byte, rsp any, budget int) error {

@@ -47,7 +47,7 @@ func TestDecodeArgsBudget(t *testing.T) {
 		var err error
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		err = decodeArgs(budgetEp.m, version, body, &budgetArgs{})
+		err = decodeArgsBudget(budgetEp.m, version, body, &budgetArgs{}, codec.DefaultBudget(len(body)))
 		runtime.ReadMemStats(&after)
 		if !errors.Is(err, codec.ErrBudget) {
 			t.Errorf("version %d: %v, want ErrBudget", version, err)

@@ -15,19 +15,20 @@ import (
 	"github.com/gotars/tars/protocol"
 )
 
-// hostileCreateUser returns a createUser request body whose UserInfo has n
-// empty tags: 2 bytes each on the wire, 16 in Go.
+// hostileCreateUser returns a createUser request body whose UserInfo's
+// metadata has n entries of an empty key and value: 4 bytes each on the
+// wire, charged ~20 times that in Go (past the default 8× budget).
 func hostileCreateUser(n int) []byte {
 	var w codec.Writer
 	w.WriteStructBegin(1) // userInfo
-	w.WriteListHeader(5, n)
-	w.WriteRaw(bytes.Repeat([]byte{0x06, 0x00}, n))
+	w.WriteMapHeader(6, n)
+	w.WriteRaw(bytes.Repeat([]byte{0x06, 0x00, 0x16, 0x00}, n))
 	w.WriteStructEnd()
 	return w.Bytes()
 }
 
 // TestServerRefusesHostileBodies: a createUser request whose decoding would
-// take 8 times its size in Go memory is answered CodeServerDecodeErr, its
+// take ~20 times its size in Go memory is answered CodeServerDecodeErr, its
 // decoding stopped by the decode budget; a normal createUser on the same
 // connection is served.
 func TestServerRefusesHostileBodies(t *testing.T) {

@@ -61,6 +61,7 @@ type clientConfig struct {
 	idleTimeout  time.Duration
 	dialTimeout  time.Duration
 	maxInflight  int
+	decodeBudget int
 	version      int16
 	middleware   []Middleware
 	logger       *slog.Logger
@@ -392,14 +393,19 @@ func WithMemoryBudget(bytes int64) ServerOption { return memoryBudgetOption(byte
 type decodeBudgetOption int
 
 func (o decodeBudgetOption) applyServer(c *serverConfig) { c.decodeBudget = int(o) }
+func (o decodeBudgetOption) applyClient(c *clientConfig) { c.decodeBudget = int(o) }
 func (o decodeBudgetOption) check() error                { return atLeastZero("WithDecodeBudget", int(o)) }
 func (o decodeBudgetOption) String() string              { return fmt.Sprintf("WithDecodeBudget(%d)", int(o)) }
 
-// WithDecodeBudget bounds the Go memory that decoding one request's
-// parameters may allocate, in bytes (0, the default: a small multiple of
-// the request's size). A request over it is answered CodeServerDecodeErr:
-// a hostile frame cannot make the server allocate many times its size.
-func WithDecodeBudget(bytes int) ServerOption { return decodeBudgetOption(bytes) }
+// WithDecodeBudget bounds the Go memory that decoding one body's parameters
+// may allocate, in bytes (0, the default: 8× the body plus 64 KiB; ordinary
+// values with small maps take up to ~6× their wire size). A server answers
+// a request over it CodeServerDecodeErr; a client fails the call with
+// CodeClientDecodeErr: a hostile frame cannot make either allocate many
+// times its size. A server also charges each request's decode budget to its
+// memory budget (WithMemoryBudget) while the call runs, answering
+// CodeServerOverload when that is exhausted.
+func WithDecodeBudget(bytes int) Option { return decodeBudgetOption(bytes) }
 
 type middlewareOption struct{ mw []Middleware }
 

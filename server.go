@@ -587,8 +587,22 @@ func (s *Server) run(t *task) {
 		Context: req.Context, Status: req.Status,
 		Timeout: time.Duration(req.Timeout) * time.Millisecond,
 	}
+	// Decoding may allocate up to its budget; the budget comes out of the
+	// server's memory budget until the call is done, so that many large
+	// requests at once cannot take more than the server has to give.
+	budget := s.cfg.decodeBudget
+	if budget == 0 {
+		budget = rpcDecodeBudget(len(req.Buffer))
+	}
+	if !s.budget.TryReserve(budget) {
+		t.state.Store(taskRunning)
+		s.counts.overload.Add(1)
+		s.finish(t, Errorf(CodeServerOverload, "server memory budget exhausted (decoding needs up to %d bytes)", budget))
+		return
+	}
+	defer s.budget.Release(budget)
 	rq := sm.newReq()
-	if err := decodeArgs(sm.m, req.Version, req.Buffer, rq); err != nil {
+	if err := decodeArgsBudget(sm.m, req.Version, req.Buffer, rq, budget); err != nil {
 		t.state.Store(taskRunning)
 		s.counts.decodeErr.Add(1)
 		s.finish(t, wrapError(CodeServerDecodeErr, err))

@@ -738,6 +738,13 @@ func (b *Budget) Used() int64 {
 	return b.used.Load()
 }
 
+// TryReserve charges n bytes if the budget has room for them, and reports
+// whether it did; Release gives them back.
+func (b *Budget) TryReserve(n int) bool { return b.reserve(n) }
+
+// Release gives back n bytes charged by TryReserve.
+func (b *Budget) Release(n int) { b.release(n) }
+
 func (b *Budget) reserve(n int) bool {
 	if b == nil {
 		return true
