@@ -144,9 +144,11 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any, bud
 // (It is decodeArgsBudget(m, version, buf, req, 0), for the callers that do
 // not choose a budget.)
 // rpcDecodeBudget is the Go memory a server or a client lets the decoding
-// of one body take by default: 8× the body (ordinary values with small maps
-// cost up to ~6× their wire size) plus 64 KiB.
-func rpcDecodeBudget(n int) int { return 8*n + 64<<10 }
+// of one body take by default: 7× the body plus 64 KiB — above what
+// ordinary values take (up to ~6.3× for many small maps), below the
+// cheapest hostile shape (a list of empty strings, 8×), which therefore
+// fails before anything is allocated.
+func rpcDecodeBudget(n int) int { return 7*n + 64<<10 }
 
 // decodeArgsBudget decodes a request body into req, the decoded parameters
 // taking at most budget bytes of Go memory: 0 is codec.DefaultBudget(len(buf)),

@@ -398,13 +398,14 @@ func (o decodeBudgetOption) check() error                { return atLeastZero("W
 func (o decodeBudgetOption) String() string              { return fmt.Sprintf("WithDecodeBudget(%d)", int(o)) }
 
 // WithDecodeBudget bounds the Go memory that decoding one body's parameters
-// may allocate, in bytes (0, the default: 8× the body plus 64 KiB; ordinary
-// values with small maps take up to ~6× their wire size). A server answers
+// may allocate, in bytes (0, the default: 7× the body plus 64 KiB; ordinary
+// values with many small maps take up to ~6.3× their wire size, a list of
+// empty strings 8×). A server answers
 // a request over it CodeServerDecodeErr; a client fails the call with
 // CodeClientDecodeErr: a hostile frame cannot make either allocate many
-// times its size. A server also charges each request's decode budget to its
-// memory budget (WithMemoryBudget) while the call runs, answering
-// CodeServerOverload when that is exhausted.
+// times its size. A server also charges the decode budget of each request
+// larger than 4 KiB to its memory budget (WithMemoryBudget) while the call
+// runs, answering CodeServerOverload when that is exhausted.
 func WithDecodeBudget(bytes int) Option { return decodeBudgetOption(bytes) }
 
 type middlewareOption struct{ mw []Middleware }

@@ -413,6 +413,10 @@ func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 	s.admit(sv, t)
 }
 
+// smallRequest is the largest request body whose decoding is not charged
+// to the memory budget.
+const smallRequest = 4 << 10
+
 // answerMargin is how much of a caller's timeout a queued request leaves
 // unused, so that a CodeServerQueueTimeout answer reaches the caller before
 // it gives up on its own; a handler is not started with less than that
@@ -594,13 +598,17 @@ func (s *Server) run(t *task) {
 	if budget == 0 {
 		budget = rpcDecodeBudget(len(req.Buffer))
 	}
-	if !s.budget.TryReserve(budget) {
-		t.state.Store(taskRunning)
-		s.counts.overload.Add(1)
-		s.finish(t, Errorf(CodeServerOverload, "server memory budget exhausted (decoding needs up to %d bytes)", budget))
-		return
+	if len(req.Buffer) > smallRequest {
+		// Small requests are bounded by the servants' places; large ones
+		// share the memory budget.
+		if !s.budget.TryReserve(budget) {
+			t.state.Store(taskRunning)
+			s.counts.overload.Add(1)
+			s.finish(t, Errorf(CodeServerOverload, "server memory budget exhausted (decoding needs up to %d bytes)", budget))
+			return
+		}
+		defer s.budget.Release(budget)
 	}
-	defer s.budget.Release(budget)
 	rq := sm.newReq()
 	if err := decodeArgsBudget(sm.m, req.Version, req.Buffer, rq, budget); err != nil {
 		t.state.Store(taskRunning)

@@ -562,11 +562,15 @@ func (c *Conn) grow(buf []byte, end, size int, reserved *int) ([]byte, error) {
 			} else {
 				t.Reset(5 * time.Millisecond)
 			}
+			start := time.Now()
 			select {
 			case <-t.C:
 			case <-c.closed:
 				return nil, net.ErrClosed
 			}
+			// The wait counts toward the frame timeout: the partial frame
+			// holds its buffer meanwhile.
+			c.frameSpent.Add(time.Since(start).Nanoseconds())
 		}
 		*reserved += want
 	}
@@ -649,9 +653,10 @@ func (c *Conn) serveStream() error {
 				start = 0
 			}
 			if end == len(buf) {
-				// Grow by doubling, so that a header claiming a huge frame
-				// costs memory only as its bytes actually arrive.
-				nb, err := c.grow(buf, end, min(need, 2*len(buf)), &reserved)
+				// Grow by four, so that a header claiming a huge frame
+				// costs memory only as its bytes actually arrive, and a
+				// large frame is copied little more than once.
+				nb, err := c.grow(buf, end, min(need, 4*len(buf)), &reserved)
 				if err != nil {
 					return err
 				}
@@ -677,6 +682,13 @@ func (c *Conn) serveStream() error {
 		if n > 0 {
 			end += n
 			c.touch()
+			if n > initialReadBuf {
+				// A large frame is arriving as fast as we read: let the
+				// other connections' readers and the handlers run between
+				// its reads, so that many large frames at once do not
+				// delay every small call by whole scheduler slices.
+				runtime.Gosched()
+			}
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed.Load() {
