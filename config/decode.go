@@ -157,6 +157,9 @@ func decodeValue(path []string, v any, rv reflect.Value, errs *[]error) {
 			return
 		}
 		if rv.IsNil() {
+			if len(m) == 0 {
+				return
+			}
 			rv.Set(reflect.MakeMap(rv.Type()))
 		}
 		for _, k := range sortedKeys(m) {
@@ -386,6 +389,38 @@ func toMap(rv reflect.Value) any {
 		return out
 	}
 	return rv.Interface()
+}
+
+// Canonical spells a key's path as the tree does: a level that names a
+// field takes the field's name (matched in any case), a level that names
+// a map entry (a servant, an object, a method) stays as written, and
+// entry reports which levels are entries. ok is false when a level names
+// no field (that level and the rest come back in lower case).
+func Canonical(path []string) (out []string, entry []bool, ok bool) {
+	t := reflect.TypeFor[Config]()
+	out = make([]string, len(path))
+	entry = make([]bool, len(path))
+	for i, p := range path {
+		switch t.Kind() {
+		case reflect.Struct:
+			f, found := fieldByKey(t, p)
+			if !found {
+				for j := i; j < len(path); j++ {
+					out[j] = strings.ToLower(path[j])
+				}
+				return out, entry, false
+			}
+			out[i] = t.Field(f).Tag.Get("koanf")
+			t = t.Field(f).Type
+		case reflect.Map:
+			out[i], entry[i] = p, true
+			t = t.Elem()
+		default:
+			copy(out[i:], path[i:])
+			return out, entry, false
+		}
+	}
+	return out, entry, true
 }
 
 // Key describes one key of the tree outside its maps: its name, its kind
