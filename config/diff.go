@@ -8,7 +8,7 @@ import (
 )
 
 // Diff returns the keys whose values differ between old and new (a map
-// entry added or removed counts as each of its keys), split into those a
+// entry added or removed counts as each of its keys that is not zero), split into those a
 // running application can take live and those that need a restart.
 //
 // Live: log.level; the client timeouts (client.timeout, dial_timeout,
@@ -29,7 +29,9 @@ func Diff(old, new Config) (live, restart []string) {
 			return
 		}
 		seen[k] = true
-		if reflect.DeepEqual(a[k].v, b[k].v) {
+		va, ina := a[k]
+		vb, inb := b[k]
+		if reflect.DeepEqual(va.v, vb.v) || !ina && zeroLeaf(vb.v) || !inb && zeroLeaf(va.v) {
 			return
 		}
 		if IsLive(l.path) {
@@ -47,6 +49,20 @@ func Diff(old, new Config) (live, restart []string) {
 	sort.Strings(live)
 	sort.Strings(restart)
 	return live, restart
+}
+
+// zeroLeaf reports a value of ToMap that is its type's zero: a key of a
+// map entry added or removed with such a value changed nothing.
+func zeroLeaf(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == "" || x == "0s"
+	case []any:
+		return len(x) == 0
+	case nil:
+		return true
+	}
+	return reflect.ValueOf(v).IsZero()
 }
 
 type leaf struct {

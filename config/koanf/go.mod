@@ -5,6 +5,7 @@ go 1.26
 replace github.com/gotars/tars => ../..
 
 require (
+	github.com/TarsCloud/TarsGo v1.4.6
 	github.com/gotars/tars v0.0.0-00010101000000-000000000000
 	github.com/knadh/koanf/parsers/json v1.0.1
 	github.com/knadh/koanf/parsers/toml/v2 v2.1.0
