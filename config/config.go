@@ -210,6 +210,11 @@ func Default() Config {
 			MaxInvoke:    tars.DefaultMaxInvoke,
 			QueueCap:     tars.DefaultMaxQueue,
 			QueueTimeout: tars.DefaultQueueTimeout,
+			Tars: TarsServer{ // TarsGo's defaults (tars/setting.go), kept as data
+				AcceptTimeout: 500 * time.Millisecond, ZombieTimeout: 10 * time.Second,
+				TCPReadBuffer: 128 << 20, TCPWriteBuffer: 128 << 20, MainLoopTicker: 10 * time.Second,
+				StatChannelLen: 100000, SampleEncoding: "json",
+			},
 		},
 		Client: Client{
 			Timeout:          tars.DefaultTimeout,
@@ -220,6 +225,10 @@ func Default() Config {
 			ConnsPerEndpoint: tars.DefaultConns,
 			MaxInflight:      tars.DefaultMaxInflight,
 			Balancer:         "round_robin",
+			Tars: TarsClient{ // TarsGo's defaults, kept as data
+				ReportInterval: 5 * time.Second, CheckStatusInterval: time.Second, QueueLen: 10000,
+				ReadTimeout: 100 * time.Millisecond, ReqDefaultTimeout: 3 * time.Second, ObjQueueMax: 100000,
+			},
 		},
 		Observability: Observability{
 			TraceSampleRatio: 1,
