@@ -23,6 +23,7 @@ type KeyError struct {
 	Err  error
 }
 
+// Error names the file and line when known, then the key and the cause.
 func (e *KeyError) Error() string {
 	var b strings.Builder
 	b.WriteString("config: ")

@@ -115,6 +115,7 @@ type Change struct {
 // NeedsRestart reports whether any changed key needs a restart.
 func (c Change) NeedsRestart() bool { return len(c.Restart) > 0 }
 
+// String describes the change for a log line.
 func (c Change) String() string {
 	if c.Err != nil {
 		return fmt.Sprintf("config change refused: %v", c.Err)

@@ -19,6 +19,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error names the line and what is wrong there.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("config: TARS file line %d: %s", e.Line, e.Msg)
 }

@@ -87,7 +87,7 @@ type tarsGoView struct {
 // test on 127.0.0.1 (the samples' framework objects are rewritten to it)
 // and logs into a temporary directory.
 func TestTarsGoApplicationReadsTheSame(t *testing.T) {
-	if path := os.Getenv("GOTARS_TEST_TARSGO_CONF"); path != "" {
+	if path := os.Getenv("TARSGO_CHILD_CONF"); path != "" {
 		t.Skip("in the child")
 	}
 	hosts := regexp.MustCompile(`10\.\d+\.\d+\.\d+`)
@@ -136,7 +136,7 @@ func TestTarsGoApplicationReadsTheSame(t *testing.T) {
 			// TarsGo's own goroutines race (gtime against rogger and the
 			// registry proxy); under -race the child reports them but its
 			// exit status and timing stay its own.
-			cmd.Env = append(os.Environ(), "GOTARS_TEST_TARSGO_CONF="+path, "GORACE=exitcode=0 atexit_sleep_ms=0")
+			cmd.Env = append(os.Environ(), "TARSGO_CHILD_CONF="+path, "GORACE=exitcode=0 atexit_sleep_ms=0")
 			cmd.Dir = dir
 			out, err := cmd.Output()
 			if err != nil {
@@ -162,7 +162,7 @@ func TestTarsGoApplicationReadsTheSame(t *testing.T) {
 // TestTarsGoChild is the TarsGo application of
 // TestTarsGoApplicationReadsTheSame.
 func TestTarsGoChild(t *testing.T) {
-	path := os.Getenv("GOTARS_TEST_TARSGO_CONF")
+	path := os.Getenv("TARSGO_CHILD_CONF")
 	if path == "" {
 		t.Skip("only as the child of TestTarsGoApplicationReadsTheSame")
 	}
