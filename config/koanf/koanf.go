@@ -339,7 +339,8 @@ func (l *Loader) loadFlags(k *kf.Koanf, def config.Config) error {
 // validated result and which changed keys apply live (config.Diff); when
 // the new file is bad, with Change.Err set, and current stays in force.
 // A change that alters no key calls nothing. current is the configuration
-// running now (what Load returned). The caller applies the change: it
+// running now (what Load returned); the first look compares the file with
+// it, so a change made between Load and Watch is reported too. The caller applies the change: it
 // swaps in clients built from the new values and restarts for the rest.
 //
 // Watch polls (a stat and a hash of the file) rather than using
@@ -355,7 +356,8 @@ func (l *Loader) Watch(ctx context.Context, current config.Config, onChange func
 	if every <= 0 {
 		every = time.Second
 	}
-	last, _ := hashFile(path)
+	var last [32]byte // the content last loaded
+	loaded, missing := false, false
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -365,18 +367,18 @@ func (l *Loader) Watch(ctx context.Context, current config.Config, onChange func
 		case <-t.C:
 		}
 		h, err := hashFile(path)
-		if err == nil && h == last {
-			continue
-		}
 		if err != nil {
-			if last == ([32]byte{}) {
-				continue // still missing: reported once
+			if !missing { // reported once until the file is back
+				missing, loaded = true, false
+				onChange(config.Change{Old: current, Err: fmt.Errorf("config: %w", err)})
 			}
-			last = [32]byte{}
-			onChange(config.Change{Old: current, Err: fmt.Errorf("config: %w", err)})
 			continue
 		}
-		last = h
+		missing = false
+		if loaded && h == last {
+			continue
+		}
+		last, loaded = h, true
 		c, _, err := l.load()
 		if err != nil {
 			onChange(config.Change{Old: current, Err: err})
