@@ -383,6 +383,9 @@ func toMap(rv reflect.Value) any {
 	case rv.Type() == durationType:
 		return time.Duration(rv.Int()).String()
 	case rv.Kind() == reflect.Slice:
+		if rv.Len() == 0 {
+			return nil // an empty list is unset, for Decode and for koanf
+		}
 		out := make([]any, rv.Len())
 		for i := range out {
 			out[i] = rv.Index(i).Interface()

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gotars/tars/config"
+	"github.com/knadh/koanf/providers/confmap"
+	kf "github.com/knadh/koanf/v2"
 	"go.uber.org/goleak"
 )
 
@@ -311,4 +313,25 @@ func Example() {
 	_ = opts // tars.NewServer(opts...)
 	fmt.Println(c.Log.Level, c.Client.Timeout, c.Servants["UserService.UserServiceObj"].Endpoint)
 	// Output: debug 2s tcp -h 0.0.0.0 -p 18015 -t 60000
+}
+
+// TestKoanfUnmarshalReadsTheTree: the tree's koanf tags serve koanf's own
+// decoder too, for programs that use koanf directly.
+func TestKoanfUnmarshalReadsTheTree(t *testing.T) {
+	l := Loader{File: "../testdata/userservice.yaml", NoEnv: true}
+	want, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kf.New(delim)
+	if err := k.Load(confmap.Provider(config.ToMap(want), ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	var got config.Config
+	if err := k.Unmarshal("", &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("koanf.Unmarshal:\n got %+v\nwant %+v", got, want)
+	}
 }
