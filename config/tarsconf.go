@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // MaxTarsSize is the largest TARS-native file ParseTars reads.
@@ -150,7 +151,7 @@ func ParseTars(b []byte) (*Domain, error) {
 				}
 				s, commentLine = s[i+3:], 0
 			}
-			s = strings.TrimLeft(s, " \t")
+			s = strings.TrimLeftFunc(s, unicode.IsSpace)
 			if s == "" {
 				break
 			}
