@@ -117,7 +117,8 @@ func (l *Loader) Path() string {
 }
 
 // Load reads the layers and returns the validated configuration. Its
-// errors name the key, and the file or the variable that set it.
+// errors name the key, and the file, variable ($NAME) or flag (-name)
+// that set it; with an error the Config returned is the defaults.
 func (l *Loader) Load() (config.Config, error) {
 	c, _, err := l.load()
 	return c, err

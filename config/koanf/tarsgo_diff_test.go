@@ -1,6 +1,7 @@
 package koanf
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -120,4 +121,46 @@ func genTars(r *rand.Rand) []byte {
 		b.WriteString("</tars>\n")
 	}
 	return []byte(b.String())
+}
+
+// TestTarsGoStopsSilently records where the two parsers part: TarsGo
+// (encoding/xml, its token errors ignored) stops reading at a bad tag, a
+// bare '&' or "--" inside a comment and returns no error, losing the rest
+// of the file; ParseTars names the line, or reads the bytes literally.
+func TestTarsGoStopsSilently(t *testing.T) {
+	tests := []struct {
+		name, in string
+		errLine  int    // ParseTars' error line; 0: it reads the file
+		key      string // a key after the trouble, which TarsGo loses
+	}{
+		{"mismatched end tag", "<tars>\n<a>\nk=v\n</b>\nx=1\n</tars>", 4, ""},
+		{"unclosed element", "<tars>\n<a>\nk=v\n", 2, ""},
+		{"bare ampersand", "<tars>\nk=a&b\nj=2\n</tars>", 0, "/tars<j>"},
+		{"double dash in a comment", "<tars>\n<!-- a -- b -->\nk=1\n</tars>", 0, "/tars<k>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tarsgoconf.New()
+			if err := c.InitFromBytes([]byte(tt.in)); err != nil {
+				t.Fatalf("TarsGo now reports %v: update the docs", err)
+			}
+			d, err := config.ParseTars([]byte(tt.in))
+			if tt.errLine > 0 {
+				var se *config.SyntaxError
+				if !errors.As(err, &se) || se.Line != tt.errLine {
+					t.Fatalf("ParseTars: %v; want an error at line %d", err, tt.errLine)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := d.Get(tt.key); !ok {
+				t.Errorf("ParseTars lost %s", tt.key)
+			}
+			if v := c.GetString(tt.key); v != "" {
+				t.Errorf("TarsGo now reads %s = %q: update the docs", tt.key, v)
+			}
+		})
+	}
 }
