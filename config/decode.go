@@ -82,7 +82,17 @@ func Decode(m map[string]any, c *Config) error {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-func joinKey(path []string) string { return strings.Join(path, ".") }
+// joinKey writes a path with "." between levels, an empty level as "".
+func joinKey(path []string) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		if p == "" {
+			p = `""`
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ".")
+}
 
 func fieldByKey(t reflect.Type, key string) (int, bool) {
 	fold := -1
