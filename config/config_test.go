@@ -259,7 +259,7 @@ func TestClientPolicyAndTarget(t *testing.T) {
 		obj, method string
 		want        Method
 	}{
-		{"A.B.C", "get", Method{Timeout: 100 * time.Millisecond}},
+		{"A.B.C", "get", Method{Timeout: 100 * time.Millisecond, Retry: Retry{MaxAttempts: 2}}},
 		{"A.B.C", "put", Method{Timeout: time.Second, Retry: Retry{MaxAttempts: 2}}},
 		{"X.Y.Z", "get", Method{Timeout: c.Timeout, Retry: Retry{MaxAttempts: 2}}},
 	}

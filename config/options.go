@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 
 	"github.com/gotars/tars"
@@ -105,17 +106,29 @@ func (c *Client) Target(obj string) string {
 	return obj
 }
 
-// Policy returns the policy of calls to method of obj: the first of
+// Policy returns the policy of calls to method of obj. Each of its parts
+// (timeout, breaker, retry) comes from the first of
 // objects.<obj>.methods.<method>, objects.<obj>.methods.*,
-// objects.*.methods.<method> and objects.*.methods.*, with its timeout
-// (when zero) taken from the object's, then client.timeout.
+// objects.*.methods.<method> and objects.*.methods.* that sets it; a
+// timeout set by none is the object's (obj's, else "*"'s), else
+// client.timeout.
 func (c *Client) Policy(obj, method string) Method {
 	var m Method
-	found := false
+	var haveBreaker, haveRetry bool
 	for _, o := range []string{obj, "*"} {
 		for _, name := range []string{method, "*"} {
-			if x, ok := c.Objects[o].Methods[name]; ok && !found {
-				m, found = x, true
+			x, ok := c.Objects[o].Methods[name]
+			if !ok {
+				continue
+			}
+			if m.Timeout == 0 {
+				m.Timeout = x.Timeout
+			}
+			if !haveBreaker && x.Breaker != (Breaker{}) {
+				m.Breaker, haveBreaker = x.Breaker, true
+			}
+			if !haveRetry && !reflect.ValueOf(x.Retry).IsZero() {
+				m.Retry, haveRetry = x.Retry, true
 			}
 		}
 	}

@@ -67,7 +67,7 @@ func TestExampleYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := c.Client.Policy("UserService.UserServiceObj", "getUser")
-	if p.Timeout != 500*time.Millisecond || !p.Breaker.Enabled || p.Breaker.FailureRatio != 0.5 {
+	if p.Timeout != 500*time.Millisecond || !p.Breaker.Enabled || p.Breaker.FailureRatio != 0.5 || p.Retry.MaxAttempts != 2 {
 		t.Errorf("getUser policy = %+v", p)
 	}
 	if p := c.Client.Policy("UserService.UserServiceObj", "listUsers"); p.Retry.MaxAttempts != 2 || p.Timeout != 1500*time.Millisecond {
