@@ -238,3 +238,30 @@ func Default() Config {
 		Log: Log{Level: "info", Size: 100 << 20, Num: 10},
 	}
 }
+
+// Clone returns a deep copy of c: its maps and lists are its own.
+func (c Config) Clone() Config {
+	if c.Servants != nil {
+		s := make(map[string]Servant, len(c.Servants))
+		for k, v := range c.Servants {
+			s[k] = v
+		}
+		c.Servants = s
+	}
+	if c.Client.Objects != nil {
+		objs := make(map[string]Object, len(c.Client.Objects))
+		for k, o := range c.Client.Objects {
+			if o.Methods != nil {
+				ms := make(map[string]Method, len(o.Methods))
+				for name, m := range o.Methods {
+					m.Retry.Codes = append([]int(nil), m.Retry.Codes...)
+					ms[name] = m
+				}
+				o.Methods = ms
+			}
+			objs[k] = o
+		}
+		c.Client.Objects = objs
+	}
+	return c
+}

@@ -339,3 +339,15 @@ func ExampleConfig_ServerOptions() {
 	fmt.Println(opts[len(opts)-1])
 	// Output: WithServantLimits("UserService.UserServiceObj", {MaxInvoke:100 MaxQueue:0 QueueTimeout:0s})
 }
+
+func TestCloneOwnsItsMaps(t *testing.T) {
+	c := valid()
+	c.Client.Objects = map[string]Object{"X": {Methods: map[string]Method{"*": {Retry: Retry{Codes: []int{-7}}}}}}
+	d := c.Clone()
+	d.Servants["A.B.Obj"] = Servant{}
+	d.Client.Objects["X"].Methods["*"].Retry.Codes[0] = 1
+	d.Client.Objects["Y"] = Object{}
+	if c.Servants["A.B.Obj"].Endpoint == "" || c.Client.Objects["X"].Methods["*"].Retry.Codes[0] != -7 || len(c.Client.Objects) != 1 {
+		t.Errorf("the clone shares: %+v", c)
+	}
+}

@@ -98,7 +98,7 @@ func RegisterFlags(fs *flag.FlagSet, defaults config.Config) {
 
 func (l *Loader) defaults() config.Config {
 	if l.Defaults != nil {
-		return *l.Defaults
+		return l.Defaults.Clone()
 	}
 	return config.Default()
 }
@@ -141,7 +141,7 @@ func (l *Loader) load() (config.Config, []byte, error) {
 		if err != nil {
 			return def, raw, err
 		}
-		scratch := def
+		scratch := def.Clone()
 		if err := config.Decode(m, &scratch); err != nil {
 			return def, raw, config.InFile(err, path)
 		}
@@ -159,7 +159,7 @@ func (l *Loader) load() (config.Config, []byte, error) {
 			return def, raw, err
 		}
 	}
-	c := def
+	c := def.Clone()
 	if err := config.Decode(k.Raw(), &c); err != nil {
 		return def, raw, err
 	}
@@ -285,7 +285,7 @@ func (l *Loader) loadEnv(k *kf.Koanf, def config.Config) error {
 				return "", nil
 			}
 			keys[key] = true
-			scratch := def
+			scratch := def.Clone()
 			if err := config.Decode(nest(strings.Split(key, delim), v), &scratch); err != nil {
 				errs = append(errs, config.InFile(err, "$"+name))
 				return "", nil
@@ -327,7 +327,7 @@ func (l *Loader) loadFlags(k *kf.Koanf, def config.Config) error {
 		if !known[f.Name] {
 			return
 		}
-		scratch := def
+		scratch := def.Clone()
 		if err := config.Decode(nest(strings.Split(f.Name, "."), f.Value.String()), &scratch); err != nil {
 			errs = append(errs, config.InFile(err, "-"+f.Name))
 		}

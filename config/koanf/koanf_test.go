@@ -335,3 +335,22 @@ func TestKoanfUnmarshalReadsTheTree(t *testing.T) {
 		t.Errorf("koanf.Unmarshal:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestDefaultsAreNotWritten: loading never writes into the caller's
+// Defaults, so a reload starts from them again.
+func TestDefaultsAreNotWritten(t *testing.T) {
+	def := config.Default()
+	def.Servants = map[string]config.Servant{"A.B.Obj": {Endpoint: "tcp -h 127.0.0.1 -p 1"}}
+	p := write(t, "app.yaml", "servants:\n  A.B.Obj:\n    max_invoke: 5\n  C.D.Obj:\n    endpoint: tcp -h 127.0.0.1 -p 2\n")
+	l := Loader{Defaults: &def, File: p, Environ: environ("GOTARS_SERVANTS__A.B.OBJ__QUEUE_CAP=7")}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Servants["A.B.Obj"]; got.MaxInvoke != 5 || got.QueueCap != 7 || got.Endpoint != "tcp -h 127.0.0.1 -p 1" || len(c.Servants) != 2 {
+		t.Errorf("loaded %+v", c.Servants)
+	}
+	if len(def.Servants) != 1 || def.Servants["A.B.Obj"] != (config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 1"}) {
+		t.Errorf("Defaults written: %+v", def.Servants)
+	}
+}
