@@ -14,6 +14,9 @@ go test -race -count=1 ./...
 echo "== interop module (TarsGo peers)"
 (cd interop && go vet ./... && go test -race -count=1 -timeout 20m ./...)
 
+echo "== config/koanf module (koanf layers over the config tree)"
+(cd config/koanf && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
 echo "== discovery/consul module (a real Consul v1.15.4 agent, built once by scripts/consul.sh)"
 GOTARS_CONSUL=$(scripts/consul.sh)
 export GOTARS_CONSUL
