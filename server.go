@@ -272,6 +272,10 @@ func (s *Server) withdraw(ctx context.Context) {
 	}
 }
 
+// peerCloseLinger is how long Shutdown waits for clients to close the
+// connections it asked them to leave (the _reconnect_ push).
+const peerCloseLinger = 500 * time.Millisecond
+
 // shutdownLinger is how long Shutdown lets queued answers reach their
 // peers before it closes the connections.
 const shutdownLinger = time.Second
@@ -303,6 +307,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.expire()
 	}
 	s.tr.Drain(shutdownLinger)
+	// Clients told to reconnect close their connections once nothing is
+	// in flight on them; closing first could fail a call they sent just
+	// before they read the push.
+	for deadline := time.Now().Add(peerCloseLinger); s.tr.NumConns() > 0 && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(2 * time.Millisecond)
+	}
 	cctx, cancel := context.WithTimeout(context.Background(), shutdownLinger)
 	defer cancel()
 	if cerr := s.tr.Close(cctx); err == nil {
