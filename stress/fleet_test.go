@@ -3,7 +3,9 @@ package stress
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,9 +264,26 @@ func (lt *loadTracker) spread(live []*epLoad, from, to time.Duration) (least flo
 	return least, bad, ok
 }
 
+// least returns the smallest share of the calls answered by live in
+// [from, to) that one of them answered (0 when they answered none).
+func (lt *loadTracker) least(live []*epLoad, from, to time.Duration) float64 {
+	total := 0
+	for _, e := range live {
+		total += e.answeredIn(from, to)
+	}
+	if total == 0 {
+		return 0
+	}
+	least := 1.0
+	for _, e := range live {
+		least = min(least, float64(e.answeredIn(from, to))/float64(total))
+	}
+	return least
+}
+
 // timeline shows the calls answered per backend and the callers' failures
-// in the windows of [from, to).
-func (lt *loadTracker) timeline(fails []callFail, from, to, window time.Duration) string {
+// in the windows of [from, to), each labelled by its start relative to at.
+func (lt *loadTracker) timeline(fails []callFail, at, from, to, window time.Duration) string {
 	var b strings.Builder
 	for w := from; w+window <= to; w += window {
 		nf := 0
@@ -273,7 +292,7 @@ func (lt *loadTracker) timeline(fails []callFail, from, to, window time.Duration
 				nf++
 			}
 		}
-		fmt.Fprintf(&b, "\n  +%5dms  %s, failed %d", (w-from)/time.Millisecond, lt.counts(w, w+window), nf)
+		fmt.Fprintf(&b, "\n  %+5dms  %s, failed %d", (w-at)/time.Millisecond, lt.counts(w, w+window), nf)
 	}
 	return b.String()
 }
@@ -299,6 +318,12 @@ type callerRun struct {
 // callers starts n callers on c, each call with its own deadline, until
 // finish.
 func (lt *loadTracker) callers(c *tars.Client, n int, timeout time.Duration) *callerRun {
+	return lt.callersPausing(c, n, timeout, 0)
+}
+
+// callersPausing is callers whose callers pause after each failure (calls
+// that fail at once, for want of endpoints, would spin).
+func (lt *loadTracker) callersPausing(c *tars.Client, n int, timeout, pause time.Duration) *callerRun {
 	r := &callerRun{lt: lt, stop: make(chan struct{})}
 	for range n {
 		r.wg.Go(func() {
@@ -325,6 +350,12 @@ func (lt *loadTracker) callers(c *tars.Client, n int, timeout time.Duration) *ca
 					r.lost++
 				}
 				r.mu.Unlock()
+				if pause > 0 {
+					select {
+					case <-r.stop:
+					case <-time.After(pause):
+					}
+				}
 			}
 		})
 	}
@@ -370,6 +401,33 @@ func byCode(fails []callFail) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "; ")
+}
+
+// connsTo counts the established TCP connections whose remote port is port
+// (the client's connections to a backend on loopback), from /proc/net/tcp
+// and tcp6.
+func connsTo(port int) int {
+	n := 0
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			f := strings.Fields(line)
+			if len(f) < 4 || f[3] != "01" { // 01: ESTABLISHED
+				continue
+			}
+			_, rport, ok := strings.Cut(f[2], ":")
+			if !ok {
+				continue
+			}
+			if p, err := strconv.ParseUint(rport, 16, 16); err == nil && int(p) == port {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // registryLocator is the locator of a registry child.
