@@ -92,8 +92,13 @@ type loadTracker struct {
 	// deregistration); each call records the phase it began in.
 	phase atomic.Int32
 
-	mu    sync.Mutex
-	fails []attemptFail
+	// watch, when set, is a backend whose calls begun from phase 1 on have
+	// their start times kept in starts.
+	watch *epLoad
+
+	mu     sync.Mutex
+	fails  []attemptFail
+	starts []time.Duration
 }
 
 // epLoad is one backend's count.
@@ -153,6 +158,13 @@ func (lt *loadTracker) middleware(next tars.Invoker) tars.Invoker {
 		start := lt.now()
 		e.byPhase[phase].Add(1)
 		e.started[bucket(start)].Add(1)
+		if e == lt.watch && phase >= 1 {
+			lt.mu.Lock()
+			if len(lt.starts) < 100000 {
+				lt.starts = append(lt.starts, start)
+			}
+			lt.mu.Unlock()
+		}
 		err := next(ctx, call)
 		end := lt.now()
 		e.inflight.Add(-1)
@@ -223,6 +235,14 @@ func (lt *loadTracker) counts(from, to time.Duration) string {
 		fmt.Fprintf(&b, "%s %d", e.name, e.answeredIn(from, to))
 	}
 	return b.String()
+}
+
+// watchedStarts returns when the watched backend's calls begun from phase 1
+// on began.
+func (lt *loadTracker) watchedStarts() []time.Duration {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return slices.Clone(lt.starts)
 }
 
 // failures returns the attempts that failed.
@@ -299,9 +319,11 @@ func (lt *loadTracker) timeline(fails []callFail, at, from, to, window time.Dura
 
 // callFail is a call that failed, as its caller saw it.
 type callFail struct {
-	at   time.Duration // when it returned, since the tracker began
-	code tars.Code
-	err  string
+	start time.Duration // when it began, since the tracker began
+	at    time.Duration // when it returned
+	phase int32         // the tracker's phase when it began
+	code  tars.Code
+	err   string
 }
 
 // callerRun is n callers looping over getUser(1) through one client.
@@ -333,6 +355,7 @@ func (lt *loadTracker) callersPausing(c *tars.Client, n int, timeout, pause time
 					return
 				default:
 				}
+				phase, start := lt.phase.Load(), lt.now()
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				u, err := userapi.GetUser.Call(ctx, c, userapi.UserIDArgs{UserID: 1})
 				cancel()
@@ -345,7 +368,7 @@ func (lt *loadTracker) callersPausing(c *tars.Client, n int, timeout, pause time
 				}
 				r.mu.Lock()
 				if len(r.fails) < 100000 {
-					r.fails = append(r.fails, callFail{at: lt.now(), code: tars.CodeOf(err), err: err.Error()})
+					r.fails = append(r.fails, callFail{start: start, at: lt.now(), phase: phase, code: tars.CodeOf(err), err: err.Error()})
 				} else {
 					r.lost++
 				}
