@@ -11,6 +11,12 @@
 // stops it. Its log
 // (slog text at Warn) goes to its stderr.
 //
+// The fault tests of issue 8 run three such children as the backends of one
+// gotars client, and a child of profile "registry" (a TARS registry serving
+// QueryF from a table set over stdin) or a real Consul agent that the
+// client resolves them through; they kill, stop and deregister backends and
+// take the registry down.
+//
 // The tests are in the _test files; README.md lists the attacks, their bounds
 // and the figures measured. Run them with scripts/stress.sh (without -race:
 // memory bounds mean nothing under the race detector).
