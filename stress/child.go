@@ -11,6 +11,12 @@
 // stops it. Its log
 // (slog text at Warn) goes to its stderr.
 //
+// The fault tests of issue 8 run three such children as the backends of one
+// gotars client, and a child of profile "registry" (a TARS registry serving
+// QueryF from a table set over stdin) or a real Consul agent that the
+// client resolves them through; they kill, stop and deregister backends and
+// take the registry down.
+//
 // The tests are in the _test files; README.md lists the attacks, their bounds
 // and the figures measured. Run them with scripts/stress.sh (without -race:
 // memory bounds mean nothing under the race detector).
@@ -28,12 +34,15 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/discovery/tarsregistry"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/example/userservice/userserver"
 )
@@ -89,6 +98,9 @@ func serverOptions(profile string) []tars.ServerOption {
 	case "maxconns":
 		// TestConnCap. Needs tars.WithMaxConns(maxConns).
 		return []tars.ServerOption{tars.WithMaxConns(maxConns)}
+	case registryProfile:
+		// The TARS registry of the discovery tests: the defaults.
+		return nil
 	}
 	panic("stress: unknown server profile " + strconv.Quote(profile))
 }
@@ -135,7 +147,69 @@ func sleepHandler(ctx context.Context, a sleepArgs) (int32, error) {
 const (
 	childEnv  = "GOTARS_STRESS_CHILD"  // the server profile; set only in the child
 	nofileEnv = "GOTARS_STRESS_NOFILE" // the child's RLIMIT_NOFILE soft limit, when set
+	addrEnv   = "GOTARS_STRESS_ADDR"   // the child's TCP address, when set (default 127.0.0.1:0)
 )
+
+// registryProfile is the child that serves a TARS registry instead of the
+// UserService: QueryF's findObjectById, findObjectByIdInSameGroup,
+// findObjectById4All and findObjectById4Any, answered from a table the
+// test sets over stdin with "set SERVANT [HOST:PORT,…]" (answered with a
+// Stats line once the table holds it). Killed and started again on the same
+// address (addrEnv), it is a registry that goes down and comes back.
+const registryProfile = "registry"
+
+// registryTable is the registry child's table: the active endpoints of
+// each servant, all TCP with a 3 s timeout.
+type registryTable struct {
+	mu  sync.Mutex
+	eps map[string][]tarsregistry.EndpointF
+}
+
+func (r *registryTable) lookup(id string) []tarsregistry.EndpointF {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.eps[id])
+}
+
+// set parses "SERVANT [HOST:PORT,…]" and replaces the servant's entry.
+func (r *registryTable) set(arg string) error {
+	servant, list, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	if servant == "" {
+		return fmt.Errorf("set %q: no servant", arg)
+	}
+	var eps []tarsregistry.EndpointF
+	for hp := range strings.SplitSeq(list, ",") {
+		if hp = strings.TrimSpace(hp); hp == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			return fmt.Errorf("set %q: %w", arg, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p <= 0 || p > 65535 {
+			return fmt.Errorf("set %q: bad port %q", arg, port)
+		}
+		eps = append(eps, tarsregistry.EndpointF{Host: host, Port: int32(p), Timeout: 3000, IsTCP: tarsregistry.IsTCP})
+	}
+	r.mu.Lock()
+	r.eps[servant] = eps
+	r.mu.Unlock()
+	return nil
+}
+
+// serve registers the QueryF lookups on srv at tarsregistry.QueryObj.
+func (r *registryTable) serve(srv *tars.Server) {
+	lists := func(_ context.Context, a tarsregistry.IDArgs) (tarsregistry.Lists, error) {
+		return tarsregistry.Lists{Active: r.lookup(a.ID)}, nil // unknown: ret 0, empty (as the registry's)
+	}
+	tars.Handle(srv, tarsregistry.QueryObj, tarsregistry.FindObjectByIDInSameGroup, lists)
+	tars.Handle(srv, tarsregistry.QueryObj, tarsregistry.FindObjectByID4All, lists)
+	tars.Handle(srv, tarsregistry.QueryObj, tarsregistry.FindObjectByID4Any, lists)
+	tars.Handle(srv, tarsregistry.QueryObj, tarsregistry.FindObjectByID, func(_ context.Context, a tarsregistry.IDArgs) ([]tarsregistry.EndpointF, error) {
+		return r.lookup(a.ID), nil
+	})
+}
 
 // hello is the child's first stdout line: where it serves.
 type hello struct {
@@ -174,16 +248,26 @@ func runChild(profile string) int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := tars.NewServer(append(serverOptions(profile), tars.WithLogger(logger))...)
-	store := userserver.NewStore()
-	for i := 1; i <= seedUsers; i++ {
-		name := fmt.Sprintf("user%02d", i)
-		store.CreateUser(context.Background(), userapi.UserInfoArgs{UserInfo: userapi.UserInfo{
-			UserName: name, Email: name + "@example.org", Age: int32(20 + i), Tags: []string{"seed"}}})
+	var reg *registryTable
+	if profile == registryProfile {
+		reg = &registryTable{eps: map[string][]tarsregistry.EndpointF{}}
+		reg.serve(srv)
+	} else {
+		store := userserver.NewStore()
+		for i := 1; i <= seedUsers; i++ {
+			name := fmt.Sprintf("user%02d", i)
+			store.CreateUser(context.Background(), userapi.UserInfoArgs{UserInfo: userapi.UserInfo{
+				UserName: name, Email: name + "@example.org", Age: int32(20 + i), Tags: []string{"seed"}}})
+		}
+		userserver.Register(srv, userapi.Servant, store)
+		tars.Handle(srv, slowServant, sleepEndpoint, sleepHandler)
 	}
-	userserver.Register(srv, userapi.Servant, store)
-	tars.Handle(srv, slowServant, sleepEndpoint, sleepHandler)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if a := os.Getenv(addrEnv); a != "" {
+		addr = a
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stress child:", err)
 		return 2
@@ -203,6 +287,15 @@ func runChild(profile string) int {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var s Stats
+		if arg, ok := strings.CutPrefix(in.Text(), "set "); ok && reg != nil {
+			if err := reg.set(arg); err != nil {
+				fmt.Fprintln(os.Stderr, "stress child:", err)
+				continue // no answer: the test's request fails
+			}
+			enc.Encode(selfStats())
+			out.Flush()
+			continue
+		}
 		switch in.Text() {
 		case "gc":
 			runtime.GC()

@@ -93,8 +93,9 @@ type child struct {
 
 // childConfig tunes a child.
 type childConfig struct {
-	nofile int   // the child's RLIMIT_NOFILE when > 0
-	rssCap int64 // the child is killed when its RSS passes it (default 2 GiB)
+	nofile int    // the child's RLIMIT_NOFILE when > 0
+	rssCap int64  // the child is killed when its RSS passes it (default 2 GiB)
+	addr   string // the child's TCP address (default 127.0.0.1:0)
 }
 
 // startChild runs a server with the given profile (see serverOptions) in a
@@ -112,6 +113,9 @@ func startChild(t testing.TB, profile string, cfg childConfig) *child {
 	cmd.Env = append(os.Environ(), childEnv+"="+profile)
 	if cfg.nofile > 0 {
 		cmd.Env = append(cmd.Env, nofileEnv+"="+strconv.Itoa(cfg.nofile))
+	}
+	if cfg.addr != "" {
+		cmd.Env = append(cmd.Env, addrEnv+"="+cfg.addr)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
