@@ -1,0 +1,403 @@
+package tarsotel
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotars/tars"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of the tracer and meter the
+// middleware makes: the module path.
+const ScopeName = "github.com/gotars/tars/middleware/tarsotel"
+
+// Version is the instrumentation scope's version.
+const Version = "0.1.0"
+
+// SystemName is the value of rpc.system.name on every span and measurement.
+const SystemName = "tars"
+
+// maxCodes bounds the attribute sets cached per method: return codes beyond
+// the first maxCodes seen are built per call.
+const maxCodes = 64
+
+// maxPeers bounds the cache of client peer attributes; past it the cache
+// starts again empty (reconnects to new addresses fill it).
+const maxPeers = 256
+
+var systemAttr = semconv.RPCSystemNameKey.String(SystemName)
+
+// NewMiddleware returns middleware that traces and measures each call, for
+// server chains and client chains alike (tars.WithMiddleware; Call.Server
+// tells them apart). It starts nothing; an error means an instrument could
+// not be made. With neither a tracer provider nor a meter provider set (or
+// both no-op), it returns a middleware that only calls next.
+//
+// On a client put it first (outermost): its span covers the whole call,
+// retries included, as the semantic conventions ask. The address of the
+// endpoint a call went to is read from Call.Peer once the call returns;
+// EndpointMiddleware, in the chain that runs per attempt after an endpoint
+// is picked, also records every attempt.
+func NewMiddleware(opts ...Option) (tars.Middleware, error) {
+	cfg := newConfig(opts)
+	m := &instr{prop: cfg.prop, filter: cfg.filter, serverErr: cfg.serverErr,
+		public: cfg.public, serverPeer: cfg.serverPeer}
+	if m.serverErr == nil {
+		m.serverErr = func(c tars.Code) bool { return c < 0 }
+	}
+	if _, noop := cfg.tp.(tracenoop.TracerProvider); !noop && !cfg.noTracing {
+		m.tracer = cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version),
+			trace.WithSchemaURL(semconv.SchemaURL))
+	}
+	if _, noop := cfg.mp.(metricnoop.MeterProvider); !noop && !cfg.noMetrics {
+		meter := cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version),
+			metric.WithSchemaURL(semconv.SchemaURL))
+		// Made here rather than with rpcconv.New*CallDuration: those append
+		// their own bucket option after the caller's, so buckets could not
+		// be chosen.
+		var err error
+		var sd rpcconv.ServerCallDuration
+		m.serverDur, err = meter.Float64Histogram(sd.Name(), metric.WithUnit(sd.Unit()),
+			metric.WithDescription(sd.Description()), metric.WithExplicitBucketBoundaries(cfg.buckets...))
+		if err != nil {
+			return nil, fmt.Errorf("tarsotel: %s: %w", sd.Name(), err)
+		}
+		var cd rpcconv.ClientCallDuration
+		m.clientDur, err = meter.Float64Histogram(cd.Name(), metric.WithUnit(cd.Unit()),
+			metric.WithDescription(cd.Description()), metric.WithExplicitBucketBoundaries(cfg.buckets...))
+		if err != nil {
+			return nil, fmt.Errorf("tarsotel: %s: %w", cd.Name(), err)
+		}
+	}
+	if m.tracer == nil && m.serverDur == nil {
+		return func(next tars.Invoker) tars.Invoker { return next }, nil
+	}
+	m.spanAttrs = cfg.spanAttrs
+	m.metricAttrs = cfg.metricAttrs
+	empty := map[methodKey]*methodInfo{}
+	m.methods.Store(&empty)
+	peers := map[netip.AddrPort][]attribute.KeyValue{}
+	m.peers.Store(&peers)
+	return m.wrap, nil
+}
+
+type instr struct {
+	tracer               trace.Tracer            // nil: no tracing
+	serverDur, clientDur metric.Float64Histogram // nil: no metrics
+	prop                 propagation.TextMapPropagator
+	filter               func(*tars.Call) bool
+	serverErr            func(tars.Code) bool
+	public, serverPeer   bool
+	spanAttrs            []attribute.KeyValue
+	metricAttrs          []attribute.KeyValue
+
+	mu      sync.Mutex // serializes the writers of methods and peers
+	methods atomic.Pointer[map[methodKey]*methodInfo]
+	peers   atomic.Pointer[map[netip.AddrPort][]attribute.KeyValue]
+}
+
+type methodKey struct {
+	servant, method string
+	server          bool
+}
+
+// methodInfo is what a method's calls share: the span name, the options a
+// span starts with, and the attributes per return code.
+type methodInfo struct {
+	name      string
+	method    attribute.KeyValue
+	startOpts []trace.SpanStartOption
+	mu        sync.Mutex
+	codes     atomic.Pointer[map[tars.Code]*codeInfo]
+}
+
+// codeInfo is what the calls of one method that ended with one code share.
+type codeInfo struct {
+	failed     bool
+	errType    string
+	spanAttrs  []attribute.KeyValue // rpc.response.status_code, error.type
+	recordOpts []metric.RecordOption
+}
+
+func (m *instr) wrap(next tars.Invoker) tars.Invoker {
+	return func(ctx context.Context, call *tars.Call) error {
+		if m.filter != nil && !m.filter(call) {
+			return next(ctx, call)
+		}
+		if call.Server {
+			return m.server(ctx, call, next)
+		}
+		return m.client(ctx, call, next)
+	}
+}
+
+func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) error {
+	mi := m.method(call)
+	start := time.Now()
+	var span trace.Span
+	if m.tracer != nil {
+		ctx, span = m.tracer.Start(ctx, mi.name, mi.startOpts...)
+		m.prop.Inject(ctx, (*statusCarrier)(call))
+	}
+	err := next(ctx, call)
+	code := tars.CodeOf(err)
+	ci := m.code(mi, code, code != tars.CodeSuccess)
+	if span != nil {
+		if span.IsRecording() {
+			span.SetAttributes(ci.spanAttrs...)
+			if pa := m.peerAttrs(call.Peer); pa != nil {
+				span.SetAttributes(pa...)
+			}
+			if ci.failed && err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+		}
+		span.End()
+	}
+	if m.clientDur != nil {
+		m.clientDur.Record(ctx, time.Since(start).Seconds(), ci.recordOpts...)
+	}
+	return err
+}
+
+func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) error {
+	mi := m.method(call)
+	start := time.Now()
+	var span trace.Span
+	if m.tracer != nil {
+		if m.public {
+			remote := trace.SpanContextFromContext(m.prop.Extract(context.Background(), (*statusCarrier)(call)))
+			opts := mi.startOpts
+			if remote.IsValid() {
+				opts = append(opts[:len(opts):len(opts)], trace.WithLinks(trace.Link{SpanContext: remote}))
+			}
+			ctx, span = m.tracer.Start(ctx, mi.name, append(opts, trace.WithNewRoot())...)
+		} else {
+			if len(call.Status) > 0 {
+				ctx = m.prop.Extract(ctx, (*statusCarrier)(call))
+			}
+			ctx, span = m.tracer.Start(ctx, mi.name, mi.startOpts...)
+		}
+	}
+	err := next(ctx, call)
+	code := tars.CodeOf(err)
+	ci := m.code(mi, code, m.serverErr(code))
+	if span != nil {
+		if span.IsRecording() {
+			span.SetAttributes(ci.spanAttrs...)
+			if m.serverPeer {
+				if pa := peerAttrs(call.Peer, false); pa != nil {
+					span.SetAttributes(pa...)
+				}
+			}
+			if ci.failed && err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+		}
+		span.End()
+	}
+	if m.serverDur != nil {
+		m.serverDur.Record(ctx, time.Since(start).Seconds(), ci.recordOpts...)
+	}
+	return err
+}
+
+// method returns the shared information of call's method, made on first
+// use. The map is copied on write: reads take no lock.
+func (m *instr) method(call *tars.Call) *methodInfo {
+	k := methodKey{call.Servant, call.Method, call.Server}
+	if mi, ok := (*m.methods.Load())[k]; ok {
+		return mi
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.methods.Load()
+	if mi, ok := old[k]; ok {
+		return mi
+	}
+	name := call.Servant + "/" + call.Method
+	kind := trace.SpanKindClient
+	if call.Server {
+		kind = trace.SpanKindServer
+	}
+	mi := &methodInfo{name: name, method: semconv.RPCMethod(name)}
+	attrs := append([]attribute.KeyValue{systemAttr, mi.method}, m.spanAttrs...)
+	mi.startOpts = []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)}
+	codes := map[tars.Code]*codeInfo{}
+	mi.codes.Store(&codes)
+	next := make(map[methodKey]*methodInfo, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[k] = mi
+	m.methods.Store(&next)
+	return mi
+}
+
+// code returns the attributes of mi's calls that ended with code, cached
+// for the first maxCodes codes.
+func (m *instr) code(mi *methodInfo, code tars.Code, failed bool) *codeInfo {
+	if ci, ok := (*mi.codes.Load())[code]; ok && ci.failed == failed {
+		return ci
+	}
+	ci := m.newCode(mi, code, failed)
+	mi.mu.Lock()
+	defer mi.mu.Unlock()
+	old := *mi.codes.Load()
+	if len(old) >= maxCodes {
+		return ci
+	}
+	next := make(map[tars.Code]*codeInfo, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[code] = ci
+	mi.codes.Store(&next)
+	return ci
+}
+
+func (m *instr) newCode(mi *methodInfo, code tars.Code, failed bool) *codeInfo {
+	s := strconv.Itoa(int(code))
+	ci := &codeInfo{failed: failed, spanAttrs: []attribute.KeyValue{semconv.RPCResponseStatusCode(s)}}
+	if failed {
+		ci.errType = s
+		ci.spanAttrs = append(ci.spanAttrs, semconv.ErrorTypeKey.String(s))
+	}
+	if m.serverDur != nil {
+		attrs := append([]attribute.KeyValue{systemAttr, mi.method}, ci.spanAttrs...)
+		attrs = append(attrs, m.metricAttrs...)
+		ci.recordOpts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+	}
+	return ci
+}
+
+// peerAttrs returns server.address, server.port, network.peer.address and
+// network.peer.port for a client's peer, cached by address.
+func (m *instr) peerAttrs(addr net.Addr) []attribute.KeyValue {
+	ap, ok := addrPort(addr)
+	if !ok {
+		return peerAttrs(addr, true)
+	}
+	if pa, ok := (*m.peers.Load())[ap]; ok {
+		return pa
+	}
+	pa := peerAttrs(addr, true)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.peers.Load()
+	next := make(map[netip.AddrPort][]attribute.KeyValue, len(old)+1)
+	if len(old) < maxPeers {
+		for k, v := range old {
+			next[k] = v
+		}
+	}
+	next[ap] = pa
+	m.peers.Store(&next)
+	return pa
+}
+
+func addrPort(addr net.Addr) (netip.AddrPort, bool) {
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort(), true
+	case *net.UDPAddr:
+		return a.AddrPort(), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// peerAttrs returns the network.peer.* attributes of addr, and with server
+// also server.address and server.port; nil for a nil address.
+func peerAttrs(addr net.Addr, server bool) []attribute.KeyValue {
+	if addr == nil {
+		return nil
+	}
+	var host string
+	port := -1
+	if ap, ok := addrPort(addr); ok {
+		host, port = ap.Addr().Unmap().String(), int(ap.Port())
+	} else {
+		host = addr.String()
+		if h, p, err := net.SplitHostPort(host); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				host, port = h, n
+			}
+		}
+	}
+	attrs := make([]attribute.KeyValue, 0, 4)
+	if server {
+		attrs = append(attrs, semconv.ServerAddress(host))
+		if port >= 0 {
+			attrs = append(attrs, semconv.ServerPort(port))
+		}
+	}
+	attrs = append(attrs, semconv.NetworkPeerAddress(host))
+	if port >= 0 {
+		attrs = append(attrs, semconv.NetworkPeerPort(port))
+	}
+	return attrs
+}
+
+// statusCarrier carries trace context in a call's request status map: a
+// propagation.TextMapCarrier over tars.Call.
+type statusCarrier tars.Call
+
+var _ propagation.TextMapCarrier = (*statusCarrier)(nil)
+
+// Get returns the status entry key ("" when absent).
+func (c *statusCarrier) Get(key string) string { return c.Status[key] }
+
+// Set sets the status entry key, making the map if there is none.
+func (c *statusCarrier) Set(key, value string) { (*tars.Call)(c).SetStatus(key, value) }
+
+// Keys returns the status map's keys.
+func (c *statusCarrier) Keys() []string {
+	keys := make([]string, 0, len(c.Status))
+	for k := range c.Status {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// EndpointMiddleware returns middleware for a client's per-attempt chain,
+// the one that runs after an endpoint is picked with Call.Peer set (the
+// chain tars.WithEndpointMiddleware is to add). It adds an event
+// "tars.attempt" to the call's client span, made by NewMiddleware's
+// middleware further out, for every attempt: the endpoint's
+// network.peer.address and network.peer.port, the attempt's
+// rpc.response.status_code and, if it failed, error.type. Without a
+// recording span in the context it only calls next.
+func EndpointMiddleware() tars.Middleware {
+	return func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			span := trace.SpanFromContext(ctx)
+			if !span.IsRecording() || call.Server {
+				return next(ctx, call)
+			}
+			err := next(ctx, call)
+			code := tars.CodeOf(err)
+			attrs := peerAttrs(call.Peer, false)
+			attrs = append(attrs, semconv.RPCResponseStatusCode(strconv.Itoa(int(code))))
+			if err != nil {
+				attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(int(code))))
+			}
+			span.AddEvent("tars.attempt", trace.WithAttributes(attrs...))
+			return err
+		}
+	}
+}
