@@ -36,8 +36,9 @@ const SystemName = "tars"
 // the first maxCodes seen are built per call.
 const maxCodes = 64
 
-// maxPeers bounds the cache of client peer attributes; past it the cache
-// starts again empty (reconnects to new addresses fill it).
+// maxPeers bounds the client peer attributes cached per method and code;
+// past it the cache starts again empty (reconnects to new addresses fill
+// it).
 const maxPeers = 256
 
 var systemAttr = semconv.RPCSystemNameKey.String(SystemName)
@@ -91,8 +92,6 @@ func NewMiddleware(opts ...Option) (tars.Middleware, error) {
 	m.metricAttrs = cfg.metricAttrs
 	empty := map[methodKey]*methodInfo{}
 	m.methods.Store(&empty)
-	peers := map[netip.AddrPort][]attribute.KeyValue{}
-	m.peers.Store(&peers)
 	return m.wrap, nil
 }
 
@@ -106,9 +105,8 @@ type instr struct {
 	spanAttrs            []attribute.KeyValue
 	metricAttrs          []attribute.KeyValue
 
-	mu      sync.Mutex // serializes the writers of methods and peers
+	mu      sync.Mutex // serializes the writers of methods
 	methods atomic.Pointer[map[methodKey]*methodInfo]
-	peers   atomic.Pointer[map[netip.AddrPort][]attribute.KeyValue]
 }
 
 type methodKey struct {
@@ -129,9 +127,43 @@ type methodInfo struct {
 // codeInfo is what the calls of one method that ended with one code share.
 type codeInfo struct {
 	failed     bool
-	errType    string
-	spanAttrs  []attribute.KeyValue // rpc.response.status_code, error.type
+	spanAttrs  []attribute.KeyValue // rpc.system.name, rpc.method, rpc.response.status_code, error.type, WithSpanAttributes
 	recordOpts []metric.RecordOption
+	mu         sync.Mutex
+	peers      atomic.Pointer[map[netip.AddrPort][]attribute.KeyValue] // spanAttrs and a client's peer attributes
+}
+
+// withPeer returns spanAttrs with the server.* and network.peer.*
+// attributes of a client's peer addr, cached for maxPeers addresses.
+func (ci *codeInfo) withPeer(addr net.Addr) []attribute.KeyValue {
+	if addr == nil {
+		return ci.spanAttrs
+	}
+	ap, ok := addrPort(addr)
+	if !ok {
+		return append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(addr, true)...)
+	}
+	if p := ci.peers.Load(); p != nil {
+		if attrs, ok := (*p)[ap]; ok {
+			return attrs
+		}
+	}
+	attrs := append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(addr, true)...)
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	var old map[netip.AddrPort][]attribute.KeyValue
+	if p := ci.peers.Load(); p != nil {
+		old = *p
+	}
+	next := make(map[netip.AddrPort][]attribute.KeyValue, len(old)+1)
+	if len(old) < maxPeers {
+		for k, v := range old {
+			next[k] = v
+		}
+	}
+	next[ap] = attrs
+	ci.peers.Store(&next)
+	return attrs
 }
 
 func (m *instr) wrap(next tars.Invoker) tars.Invoker {
@@ -159,10 +191,8 @@ func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) 
 	ci := m.code(mi, code, code != tars.CodeSuccess)
 	if span != nil {
 		if span.IsRecording() {
-			span.SetAttributes(ci.spanAttrs...)
-			if pa := m.peerAttrs(call.Peer); pa != nil {
-				span.SetAttributes(pa...)
-			}
+			// One SetAttributes: each call may grow the span's slice.
+			span.SetAttributes(ci.withPeer(call.Peer)...)
 			if ci.failed && err != nil {
 				span.SetStatus(codes.Error, err.Error())
 			}
@@ -199,11 +229,10 @@ func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) 
 	ci := m.code(mi, code, m.serverErr(code))
 	if span != nil {
 		if span.IsRecording() {
-			span.SetAttributes(ci.spanAttrs...)
-			if m.serverPeer {
-				if pa := peerAttrs(call.Peer, false); pa != nil {
-					span.SetAttributes(pa...)
-				}
+			if m.serverPeer && call.Peer != nil {
+				span.SetAttributes(append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(call.Peer, false)...)...)
+			} else {
+				span.SetAttributes(ci.spanAttrs...)
 			}
 			if ci.failed && err != nil {
 				span.SetStatus(codes.Error, err.Error())
@@ -236,8 +265,11 @@ func (m *instr) method(call *tars.Call) *methodInfo {
 		kind = trace.SpanKindServer
 	}
 	mi := &methodInfo{name: name, method: semconv.RPCMethod(name)}
-	attrs := append([]attribute.KeyValue{systemAttr, mi.method}, m.spanAttrs...)
-	mi.startOpts = []trace.SpanStartOption{trace.WithSpanKind(kind), trace.WithAttributes(attrs...)}
+	// The attributes are set once, when the call ends: passed at the start
+	// they would cost two allocations more per span (the SDK copies the
+	// option's slice, then its own grows again at the end). Samplers see
+	// the span name, which is rpc.method, and the kind.
+	mi.startOpts = []trace.SpanStartOption{trace.WithSpanKind(kind)}
 	codes := map[tars.Code]*codeInfo{}
 	mi.codes.Store(&codes)
 	next := make(map[methodKey]*methodInfo, len(old)+1)
@@ -273,42 +305,17 @@ func (m *instr) code(mi *methodInfo, code tars.Code, failed bool) *codeInfo {
 
 func (m *instr) newCode(mi *methodInfo, code tars.Code, failed bool) *codeInfo {
 	s := strconv.Itoa(int(code))
-	ci := &codeInfo{failed: failed, spanAttrs: []attribute.KeyValue{semconv.RPCResponseStatusCode(s)}}
+	attrs := []attribute.KeyValue{systemAttr, mi.method, semconv.RPCResponseStatusCode(s)}
 	if failed {
-		ci.errType = s
-		ci.spanAttrs = append(ci.spanAttrs, semconv.ErrorTypeKey.String(s))
+		attrs = append(attrs, semconv.ErrorTypeKey.String(s))
 	}
+	ci := &codeInfo{failed: failed}
 	if m.serverDur != nil {
-		attrs := append([]attribute.KeyValue{systemAttr, mi.method}, ci.spanAttrs...)
-		attrs = append(attrs, m.metricAttrs...)
-		ci.recordOpts = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+		set := attribute.NewSet(append(attrs[:len(attrs):len(attrs)], m.metricAttrs...)...)
+		ci.recordOpts = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
+	ci.spanAttrs = append(attrs, m.spanAttrs...)
 	return ci
-}
-
-// peerAttrs returns server.address, server.port, network.peer.address and
-// network.peer.port for a client's peer, cached by address.
-func (m *instr) peerAttrs(addr net.Addr) []attribute.KeyValue {
-	ap, ok := addrPort(addr)
-	if !ok {
-		return peerAttrs(addr, true)
-	}
-	if pa, ok := (*m.peers.Load())[ap]; ok {
-		return pa
-	}
-	pa := peerAttrs(addr, true)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.peers.Load()
-	next := make(map[netip.AddrPort][]attribute.KeyValue, len(old)+1)
-	if len(old) < maxPeers {
-		for k, v := range old {
-			next[k] = v
-		}
-	}
-	next[ap] = pa
-	m.peers.Store(&next)
-	return pa
 }
 
 func addrPort(addr net.Addr) (netip.AddrPort, bool) {
