@@ -148,9 +148,9 @@ func WithServerPeerAttributes() Option {
 	return optionFunc(func(c *config) { c.serverPeer = true })
 }
 
-// WithoutTracing makes no spans; the trace context still passes through
-// from a server's request to the calls its handler makes is not kept either:
-// use it only where nothing downstream is traced.
+// WithoutTracing makes no spans and propagates nothing: a server does not
+// read the caller's trace context, a client writes none. Use it only where
+// no trace is to cross the service.
 func WithoutTracing() Option {
 	return optionFunc(func(c *config) { c.noTracing = true })
 }
