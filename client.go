@@ -2,18 +2,17 @@ package tars
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gotars/tars/codec"
-	"github.com/gotars/tars/codec/reflectcodec"
+	"github.com/gotars/tars/discovery"
+	"github.com/gotars/tars/lb"
 	"github.com/gotars/tars/protocol"
 	"github.com/gotars/tars/transport"
 )
@@ -22,78 +21,102 @@ import (
 // connections per endpoint. Build it with NewClient from an object name in
 // TARS syntax; it is safe for concurrent use; Close it when done.
 //
+// The endpoints come from the object string ("Obj@tcp -h … -p …") or from
+// a resolver (WithResolver; the TARS registry, Consul), which may change
+// them while calls run: connections to removed endpoints drain and close,
+// new ones are dialled when first picked. A balancer picks an endpoint per
+// call (WithBalancer; by default TARS's own: round robin, static weights,
+// and the modulo and consistent hashes of lb.WithHash).
+//
 // A call never waits for a socket: its deadline bounds it whole, dialling
-// and writing included. An endpoint that has answered nothing for a while
-// although calls wait on it (a hung backend) is passed over while others
-// answer, and no endpoint takes more than WithMaxInflight calls at once.
+// and writing included. An endpoint that fails calls is taken out of
+// rotation by the HealthPolicy and probed again later; one that has
+// answered nothing for a while although calls wait on it (a hung backend)
+// is passed over while others answer; no endpoint takes more than
+// WithMaxInflight calls at once. A call that could not connect goes to
+// another endpoint, never the same one twice.
 type Client struct {
 	servant string
 	cfg     clientConfig
-	eps     []*endpoint
-	next    atomic.Uint32
+	chain   Invoker // the client middleware, ending in roundTrip
+	attempt Invoker // the endpoint middleware, ending in send
 	reqID   atomic.Int32
-	chain   Invoker
 	closed  atomic.Bool
-	// ctx bounds the client's own work (dials), cancelled by Close.
+	// ctx bounds the client's own work (dials, resolution), cancelled by
+	// Close; wg waits for that work.
 	ctx    context.Context
 	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	static bool // the object string listed the endpoints
+	mu     sync.Mutex
+	byset  map[string]*resolution // per TARS set ("" for the client's own)
 }
 
 // NewClient returns a client for the object obj, in TARS syntax:
 // "UserService.UserServiceObj@tcp -h 127.0.0.1 -p 18015 -t 3000", with
-// several endpoints joined by ':' (calls go round robin over them). No
-// connection is made until the first call. An object without "@endpoints"
-// needs a registry, which this version does not support yet: it is an error.
-// An invalid option is an error naming it.
+// several endpoints joined by ':', or a bare servant name
+// ("App.Server.Obj") resolved through the WithResolver resolver. No
+// connection is made and nothing is started until the first call. An
+// invalid option is an error naming it.
 func NewClient(obj string, opts ...ClientOption) (*Client, error) {
 	servant, addrs, err := transport.ParseObject(obj)
 	if err != nil {
 		return nil, err
 	}
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("tars: object %q has no endpoints; registry lookup is not supported yet", obj)
-	}
 	cfg, err := newClientConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{servant: servant, cfg: cfg}
+	if len(addrs) == 0 && cfg.resolver == nil {
+		return nil, fmt.Errorf("tars.NewClient: object %q lists no endpoints and the client has no resolver (WithResolver)", obj)
+	}
+	c := &Client{servant: servant, cfg: cfg, static: len(addrs) > 0, byset: map[string]*resolution{}}
 	for _, a := range addrs {
 		if a.Network == "ssl" && c.cfg.tls == nil && c.cfg.dial == nil {
 			return nil, fmt.Errorf("tars.NewClient: %s: an ssl endpoint needs WithTLSConfig", a)
 		}
-		e := &endpoint{addr: a, slots: make([]*connSlot, c.cfg.conns)}
-		for i := range e.slots {
-			e.slots[i] = &connSlot{}
-		}
-		c.eps = append(c.eps, e)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.chain = chain(c.cfg.middleware, c.roundTrip)
+	c.attempt = chain(c.cfg.epMiddleware, c.send)
+	if c.static {
+		eps := make([]discovery.Endpoint, len(addrs))
+		for i, a := range addrs {
+			eps[i] = discovery.FromAddress(a)
+		}
+		r := c.newResolution("")
+		r.apply(discovery.State{Endpoints: discovery.Normalize(eps)})
+		c.byset[""] = r
+	}
 	return c, nil
 }
 
 // Servant returns the servant object the client calls.
 func (c *Client) Servant() string { return c.servant }
 
-// Close closes every connection and stops dials in progress; calls waiting
-// on them fail with CodeSendRequestErr, later calls with
+// Close stops resolution, dials in progress and every connection; calls
+// waiting on them fail with CodeSendRequestErr, later calls with
 // CodeProxyConnectErr.
 func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
 	c.cancel()
-	for _, e := range c.eps {
-		for _, s := range e.slots {
-			s.mu.Lock()
-			cc := s.cc.Swap(nil)
-			s.mu.Unlock()
-			if cc != nil {
-				cc.close()
+	c.mu.Lock()
+	rs := make([]*resolution, 0, len(c.byset))
+	for _, r := range c.byset {
+		rs = append(rs, r)
+	}
+	c.mu.Unlock()
+	for _, r := range rs {
+		if set := r.set.Load(); set != nil {
+			for _, e := range set.eps {
+				e.close()
 			}
 		}
 	}
+	c.wg.Wait()
 	return nil
 }
 
@@ -121,7 +144,27 @@ func gaveUp(err error, what string) *Error {
 	return &Error{Code: CodeInvokeTimeout, Message: what + ": deadline passed", cause: context.DeadlineExceeded}
 }
 
-// roundTrip is the end of the client chain: encode, send, wait, decode.
+// ErrEndpointUnavailable, returned (or wrapped) by an endpoint middleware
+// instead of calling next, sends the call to another endpoint: a circuit
+// breaker open for the endpoint picked says so. The call fails with
+// CodeAdapterNull when no endpoint is left.
+var ErrEndpointUnavailable = errors.New("tars: endpoint unavailable")
+
+// attemptState is what the end of the endpoint chain needs: the frame to
+// send and the connection picked.
+type attemptState struct {
+	frame    []byte
+	deadline time.Time
+	timeout  time.Duration
+	e        *endpoint
+	cc       *clientConn
+	probe    bool
+	failed   bool // the endpoint failed (health)
+}
+
+// roundTrip is the end of the client chain: encode once, then pick an
+// endpoint and run the endpoint chain, again on another endpoint when the
+// call could not be sent.
 func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	if c.closed.Load() {
 		return NewError(CodeProxyConnectErr, "client closed")
@@ -161,34 +204,99 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		return Errorf(CodeSendRequestErr, "request of %d bytes exceeds the maximum packet size %d", len(frame), c.cfg.maxPacket)
 	}
 
-	e, cc, err := c.conn(ctx, deadline)
+	set, err := c.resolve(ctx, deadline)
 	if err != nil {
 		return err
 	}
-	call.Peer = cc.conn.RemoteAddr()
+	ps := getPickState(set)
+	defer putPickState(ps)
+	if t, code := lb.HashFromContext(ctx); t != lb.NoHash {
+		ps.req.HashType, ps.req.Hash = t, code
+	}
+	st := &ps.attempt
+	st.frame, st.deadline, st.timeout = frame, deadline, timeout
+	call.att = st
+	defer func() { call.att = nil }()
+	var lastErr error
+	for range len(set.eps) + 1 {
+		e, probe := ps.pick(time.Now())
+		if e == nil {
+			break
+		}
+		ps.tried(e)
+		cc, err := c.slotConn(ctx, deadline, e, e.slot())
+		if err != nil {
+			if isGaveUp(err) {
+				return err
+			}
+			e.health.failure(&c.cfg.health, time.Now(), probe)
+			lastErr = err // nothing was sent: try another endpoint
+			continue
+		}
+		st.e, st.cc, st.probe, st.failed = e, cc, probe, false
+		call.Endpoint, call.Peer = e.info, cc.conn.RemoteAddr()
+		err = c.attempt(ctx, call)
+		if errors.Is(err, ErrEndpointUnavailable) {
+			if probe {
+				e.health.probing.Store(false)
+			}
+			lastErr = err
+			continue
+		}
+		if r, ok := ctx.Value(responseMapsKey{}).(*ResponseMaps); ok {
+			r.Context, r.Status = call.ResponseContext, call.ResponseStatus
+		}
+		return err
+	}
+	if lastErr == nil {
+		lastErr = errors.New("every endpoint is out of rotation, at its in-flight bound or tried")
+	}
+	if errors.Is(lastErr, ErrEndpointUnavailable) {
+		return &Error{Code: CodeAdapterNull, Message: fmt.Sprintf("%s: no endpoint available: %v", c.servant, lastErr), cause: lastErr}
+	}
+	var te *Error
+	if errors.As(lastErr, &te) {
+		return lastErr
+	}
+	return &Error{Code: CodeAdapterNull, Message: fmt.Sprintf("%s: %v", c.servant, lastErr), cause: lastErr}
+}
+
+// send is the end of the endpoint chain: write the frame on the connection
+// picked, wait for the answer, decode it.
+func (c *Client) send(ctx context.Context, call *Call) error {
+	st := call.att
+	if st == nil || st.cc == nil {
+		return errors.New("tars: endpoint middleware called next outside a call")
+	}
+	e, cc, m := st.e, st.cc, call.m
+	pol := &c.cfg.health
 	if call.Oneway {
-		if err := cc.conn.Write(frame); err != nil {
+		if err := cc.conn.Write(st.frame); err != nil {
+			e.health.failure(pol, time.Now(), st.probe)
 			return wrapError(CodeSendRequestErr, err)
 		}
+		e.health.success(pol, time.Now(), st.probe)
 		return nil
 	}
 	wt, err := cc.register(call.RequestID)
 	if err != nil {
+		e.health.failure(pol, time.Now(), st.probe)
 		return err
 	}
 	defer putWaiter(wt)
 	e.begin()
 	defer e.end()
-	if err := cc.conn.Write(frame); err != nil {
+	if err := cc.conn.Write(st.frame); err != nil {
 		if !cc.unregister(call.RequestID) {
 			<-wt.done // the failed connection has signalled the waiter: drain it before it is reused
 		}
+		e.health.failure(pol, time.Now(), st.probe)
 		return wrapError(CodeSendRequestErr, err)
 	}
 	// Wait for the answer or the caller giving up. The write never blocks:
 	// the deadline bounds the call whole. A pooled timer rather than a
 	// context.WithDeadline: no allocation per call.
-	t := getTimer(time.Until(deadline))
+	t := getTimer(time.Until(st.deadline))
 	defer putTimer(t)
 	var cause error
 	select {
@@ -200,14 +308,26 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	}
 	if cause != nil {
 		if cc.unregister(call.RequestID) {
-			return gaveUp(cause, fmt.Sprintf("%s.%s: no answer within %v", c.servant, m.name, timeout.Round(time.Millisecond)))
+			if cause == context.DeadlineExceeded {
+				e.health.failure(pol, time.Now(), st.probe)
+			} else if st.probe {
+				e.health.probing.Store(false)
+			}
+			return gaveUp(cause, fmt.Sprintf("%s.%s: no answer from %s within %v", c.servant, m.name, e.info.Address, st.timeout.Round(time.Millisecond)))
 		}
 		<-wt.done // the answer is being delivered: take it
 	}
 	res := wt
 	if res.err != nil {
+		var te *Error
+		if errors.As(res.err, &te) && te.Code == CodeSendRequestErr {
+			e.health.failure(pol, time.Now(), st.probe)
+		} else {
+			e.health.success(pol, time.Now(), st.probe)
+		}
 		return res.err
 	}
+	e.health.success(pol, time.Now(), st.probe)
 	resp := &res.resp
 	call.ResponseContext, call.ResponseStatus = resp.Context, resp.Status
 	if resp.Ret != CodeSuccess {
@@ -233,443 +353,171 @@ func (c *Client) nextID() int32 {
 	}
 }
 
-// stallAfter is how long an endpoint may answer nothing while calls wait on
-// it before new calls prefer other endpoints.
-const stallAfter = 500 * time.Millisecond
-
-// conn returns an endpoint and a live connection to it, round robin over
-// the endpoints and their slots. It passes over endpoints in their
-// reconnect pause, at their in-flight bound, or stalled (answering nothing
-// while calls wait), as long as another endpoint can take the call.
-func (c *Client) conn(ctx context.Context, deadline time.Time) (*endpoint, *clientConn, error) {
-	start := c.next.Add(1)
-	now := time.Now()
-	var firstErr error
-	var stalled *endpoint
-	full := 0
-	for i := range len(c.eps) {
-		e := c.eps[(int(start)+i)%len(c.eps)]
-		if int(e.inflight.Load()) >= c.cfg.maxInflight {
-			full++
-			continue
-		}
-		if e.stalled(now) {
-			if stalled == nil {
-				stalled = e
-			}
-			continue
-		}
-		cc, err := c.slotConn(ctx, deadline, e, e.slot())
-		if err == nil {
-			return e, cc, nil
-		}
-		if isGaveUp(err) {
-			return nil, nil, err
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	if stalled != nil {
-		cc, err := c.slotConn(ctx, deadline, stalled, stalled.slot())
-		if err == nil {
-			return stalled, cc, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	if firstErr == nil && full > 0 {
-		firstErr = Errorf(CodeServerOverload, "%s: every endpoint has %d calls in flight", c.servant, c.cfg.maxInflight)
-	}
-	return nil, nil, firstErr
-}
-
 func isGaveUp(err error) bool {
 	var te *Error
 	return errors.As(err, &te) && te.Code == CodeInvokeTimeout
 }
 
-// endpoint is one endpoint's connection slots and load.
-type endpoint struct {
-	addr       transport.Address
-	slots      []*connSlot
-	next       atomic.Uint32
-	inflight   atomic.Int32
-	busySince  atomic.Int64 // unix nanoseconds when inflight last rose from 0
-	lastAnswer atomic.Int64 // unix nanoseconds of the last answer read
+// ResponseMaps receives the response's TARS context and status maps of the
+// calls made with a context from WithResponseMaps: what a caller reads
+// without writing middleware (grpc's Header call option).
+type ResponseMaps struct {
+	Context map[string]string
+	Status  map[string]string
 }
 
-func (e *endpoint) slot() *connSlot { return e.slots[int(e.next.Add(1))%len(e.slots)] }
+type responseMapsKey struct{}
 
-func (e *endpoint) begin() {
-	if e.inflight.Add(1) == 1 {
-		e.busySince.Store(time.Now().UnixNano())
+// WithResponseMaps returns a context whose calls store their response's
+// context and status maps in r. Use one r per call.
+func WithResponseMaps(ctx context.Context, r *ResponseMaps) context.Context {
+	return context.WithValue(ctx, responseMapsKey{}, r)
+}
+
+type setKey struct{}
+
+// WithCallSet returns a context whose calls go to the servant's endpoints
+// in the TARS set ("name.area.group"), resolved on their own; "" is the
+// client's own (WithSet). Clients whose object string lists endpoints
+// ignore it.
+func WithCallSet(ctx context.Context, set string) context.Context {
+	return context.WithValue(ctx, setKey{}, set)
+}
+
+// pickState is one call's pick: the tried endpoints and a Skip function
+// made once per pooled value (a closure per call would allocate).
+type pickState struct {
+	set     *epSet
+	req     lb.Request
+	now     time.Time
+	pol     *HealthPolicy
+	max     int32
+	stalled bool // pass over stalled endpoints
+	tried1  [4]*endpoint
+	triedN  []*endpoint
+	nTried  int
+	probe   *endpoint
+	attempt attemptState
+}
+
+var pickPool = sync.Pool{New: func() any {
+	ps := &pickState{}
+	ps.req.Skip = ps.skip
+	return ps
+}}
+
+func getPickState(set *epSet) *pickState {
+	ps := pickPool.Get().(*pickState)
+	ps.set = set
+	return ps
+}
+
+func putPickState(ps *pickState) {
+	skip := ps.req.Skip
+	*ps = pickState{triedN: ps.triedN[:0]}
+	ps.req.Skip = skip
+	pickPool.Put(ps)
+}
+
+func (ps *pickState) tried(e *endpoint) {
+	if ps.nTried < len(ps.tried1) {
+		ps.tried1[ps.nTried] = e
+	} else {
+		ps.triedN = append(ps.triedN, e)
 	}
+	ps.nTried++
 }
 
-func (e *endpoint) end() { e.inflight.Add(-1) }
+func (ps *pickState) wasTried(e *endpoint) bool {
+	for i := range min(ps.nTried, len(ps.tried1)) {
+		if ps.tried1[i] == e {
+			return true
+		}
+	}
+	for _, t := range ps.triedN {
+		if t == e {
+			return true
+		}
+	}
+	return false
+}
 
-// stalled reports calls waiting on e while it has answered nothing for
-// stallAfter.
-func (e *endpoint) stalled(now time.Time) bool {
-	if e.inflight.Load() == 0 {
+func (ps *pickState) skip(i int) bool {
+	e := ps.set.eps[i]
+	if ps.wasTried(e) || e.inflight.Load() >= ps.max || e.downUntil.Load() > ps.now.UnixNano() {
+		return true
+	}
+	if ps.stalled && e.stalled(ps.now) {
+		return true
+	}
+	return e.health.out.Load() && !ps.mayProbe(e)
+}
+
+// mayProbe lets one call through to an endpoint out of rotation once its
+// retry time has come.
+func (ps *pickState) mayProbe(e *endpoint) bool {
+	if ps.probe != nil {
 		return false
 	}
-	since := max(e.busySince.Load(), e.lastAnswer.Load())
-	return now.UnixNano()-since > int64(stallAfter)
-}
-
-// connSlot holds one multiplexed connection, re-dialled with backoff when
-// it breaks.
-type connSlot struct {
-	mu       sync.Mutex
-	cc       atomic.Pointer[clientConn]
-	dialing  chan struct{} // closed when the dial in progress ends; nil when none
-	failures int
-	retryAt  time.Time
-	lastErr  error
-}
-
-func (cc *clientConn) usable() bool { return !cc.closed.Load() && !cc.draining.Load() }
-
-// slotConn returns the slot's live connection, dialling one if needed. The
-// dial is the endpoint's: it runs on its own, bounded by the dial timeout,
-// and the caller waits for it no longer than its own context allows. Only
-// a failed dial puts the slot into its reconnect pause.
-func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, s *connSlot) (*clientConn, error) {
-	// The fast path, taken by nearly every call: a live connection, read
-	// without locking.
-	if cc := s.cc.Load(); cc != nil && cc.usable() {
-		return cc, nil
-	}
-	s.mu.Lock()
-	if cc := s.cc.Load(); cc != nil && cc.usable() {
-		s.mu.Unlock()
-		return cc, nil
-	}
-	if c.closed.Load() {
-		s.mu.Unlock()
-		return nil, NewError(CodeProxyConnectErr, "client closed")
-	}
-	if s.dialing == nil {
-		if time.Now().Before(s.retryAt) {
-			err := s.lastErr
-			s.mu.Unlock()
-			return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: reconnecting after %v", e.addr, err), cause: err}
-		}
-		s.dialing = make(chan struct{})
-		go c.dialSlot(e, s, s.dialing)
-	}
-	dialing := s.dialing
-	s.mu.Unlock()
-	t := getTimer(time.Until(deadline))
-	defer putTimer(t)
-	select {
-	case <-dialing:
-	case <-t.C:
-		return nil, gaveUp(context.DeadlineExceeded, fmt.Sprintf("%s: connecting", e.addr))
-	case <-ctx.Done():
-		return nil, gaveUp(ctx.Err(), fmt.Sprintf("%s: connecting", e.addr))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cc := s.cc.Load()
-	if cc != nil && cc.usable() {
-		return cc, nil
-	}
-	err := s.lastErr
-	if err == nil && cc != nil {
-		cc.mu.Lock()
-		err = cc.dead // closed at once: a TLS 1.3 refusal of our certificate comes as an alert after the handshake
-		cc.mu.Unlock()
-	}
-	if err == nil {
-		err = errors.New("connection lost")
-	}
-	return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: %v", e.addr, err), cause: err}
-}
-
-// dialSlot dials s's endpoint and installs the connection, or records the
-// failure and the pause before the next attempt.
-func (c *Client) dialSlot(e *endpoint, s *connSlot, done chan struct{}) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.dialTimeout)
-	nc, err := c.dial(ctx, e.addr)
-	cancel()
-	s.mu.Lock()
-	defer func() {
-		s.dialing = nil
-		s.mu.Unlock()
-		close(done)
-	}()
-	if err != nil {
-		if c.closed.Load() {
-			s.lastErr = errors.New("client closed")
-			return
-		}
-		s.failures++
-		backoff := c.cfg.backoffMin << min(s.failures-1, 16)
-		s.retryAt = time.Now().Add(min(backoff, c.cfg.backoffMax))
-		s.lastErr = err
-		return
-	}
-	s.failures, s.lastErr = 0, nil
-	cc := &clientConn{pending: map[int32]*waiter{}, log: c.logger(), ep: e, idle: c.cfg.idleTimeout}
-	cc.conn = transport.NewConn(nc, transport.ConnConfig{
-		MaxFrame: c.cfg.maxPacket, WriteTimeout: c.cfg.writeTimeout,
-		OnFrame: cc.onFrame, OnClose: cc.onClose, OnOversize: cc.onOversize,
-	})
-	old := s.cc.Swap(cc)
-	go cc.conn.Serve()
-	cc.watchIdle()
-	if old != nil {
-		old.retire()
-	}
-	if c.closed.Load() { // Close ran while we dialled
-		cc.close()
-	}
-}
-
-func (c *Client) dial(ctx context.Context, a transport.Address) (net.Conn, error) {
-	var nc net.Conn
-	var err error
-	if c.cfg.dial != nil {
-		nc, err = c.cfg.dial(ctx, a.Network, a.HostPort())
-	} else {
-		network := a.Network
-		if network == "ssl" {
-			network = "tcp"
-		}
-		var d net.Dialer
-		nc, err = d.DialContext(ctx, network, a.HostPort())
-	}
-	if err != nil || a.Network != "ssl" {
-		return nc, err
-	}
-	tc, ok := nc.(*tls.Conn)
-	if !ok {
-		if c.cfg.tls == nil {
-			nc.Close()
-			return nil, errors.New("ssl endpoint: no TLS configuration (WithTLSConfig)")
-		}
-		tc = tls.Client(nc, clientTLS(c.cfg.tls, a.Host))
-	}
-	if err := tc.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return tc, nil
-}
-
-var timerPool sync.Pool
-
-func getTimer(d time.Duration) *time.Timer {
-	if t, ok := timerPool.Get().(*time.Timer); ok {
-		t.Reset(d)
-		return t
-	}
-	return time.NewTimer(d)
-}
-
-// putTimer stops t and pools it. Since Go 1.23 a stopped timer's channel
-// holds no stale value, so Reset is safe on reuse.
-func putTimer(t *time.Timer) {
-	t.Stop()
-	timerPool.Put(t)
-}
-
-// waiter is a call waiting for its answer: the read loop fills resp or err
-// and then signals done. Waiters are pooled; a waiter goes back to the pool
-// only once nobody can signal it any more.
-type waiter struct {
-	done chan struct{}
-	resp protocol.ResponsePacket
-	err  error
-}
-
-var waiterPool = sync.Pool{New: func() any { return &waiter{done: make(chan struct{}, 1)} }}
-
-func putWaiter(w *waiter) {
-	w.resp, w.err = protocol.ResponsePacket{}, nil
-	waiterPool.Put(w)
-}
-
-// clientConn is one multiplexed connection and its calls in flight.
-type clientConn struct {
-	conn     *transport.Conn
-	log      *slog.Logger
-	ep       *endpoint
-	idle     time.Duration
-	timer    *time.Timer
-	mu       sync.Mutex
-	pending  map[int32]*waiter
-	dead     error       // why the connection closed; guarded by mu
-	closed   atomic.Bool // dead != nil, readable without the lock
-	draining atomic.Bool // the server asked us to move on (_reconnect_), or a new connection replaced it
-}
-
-func (cc *clientConn) register(id int32) (*waiter, error) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.dead != nil {
-		return nil, wrapError(CodeSendRequestErr, cc.dead)
-	}
-	w := waiterPool.Get().(*waiter)
-	cc.pending[id] = w
-	return w, nil
-}
-
-// unregister forgets call id; it reports false when the answer has already
-// been taken for delivery, in which case the waiter is (or is about to be)
-// signalled and the caller must receive from its done channel before the
-// waiter goes back to the pool.
-func (cc *clientConn) unregister(id int32) bool {
-	cc.mu.Lock()
-	_, ok := cc.pending[id]
-	delete(cc.pending, id)
-	last := len(cc.pending) == 0
-	cc.mu.Unlock()
-	if last && cc.draining.Load() {
-		cc.close()
+	ok, probe := e.health.usable(ps.pol, ps.now)
+	if probe {
+		ps.probe = e
 	}
 	return ok
 }
 
-func (cc *clientConn) onFrame(_ transport.Peer, f transport.Frame) {
-	data := f.Keep() // the read buffer is reused; sBuffer aliases data
-	var resp protocol.ResponsePacket
-	if err := protocol.DecodeResponse(data, &resp); err != nil {
-		if cc.log != nil {
-			cc.log.Warn("tars: undecodable response; closing the connection", "remote", cc.conn.RemoteAddr().String(), "err", err)
-		}
-		cc.conn.CloseWithError(err)
-		return
+// lessLoaded compares the endpoint picked with another at random and takes
+// the other when the picked one has clearly more calls in flight: a hung
+// endpoint, whose calls never end, cannot gather every caller before the
+// stall rule notices it (the power of two choices, applied only to
+// unhashed calls and only past a margin, so the balancer's order holds
+// under even load).
+func (ps *pickState) lessLoaded(i int, e *endpoint) *endpoint {
+	n := len(ps.set.eps)
+	if n < 2 {
+		return e
 	}
-	cc.ep.lastAnswer.Store(time.Now().UnixNano())
-	if resp.RequestID == 0 && resp.ResultDesc == reconnectMsg {
-		cc.retire()
-		return
+	load := e.inflight.Load()
+	if load < 8 {
+		return e
 	}
-	cc.deliver(resp.RequestID, func(w *waiter) { w.resp = resp })
+	j := rand.IntN(n - 1)
+	if j >= i {
+		j++
+	}
+	o := ps.set.eps[j]
+	if ol := o.inflight.Load(); load > ol+8+ol/4 && !ps.skip(j) {
+		return o
+	}
+	return e
 }
 
-// deliver hands call id its result, if it still waits.
-func (cc *clientConn) deliver(id int32, fill func(*waiter)) {
-	cc.mu.Lock()
-	w := cc.pending[id]
-	delete(cc.pending, id)
-	last := len(cc.pending) == 0
-	cc.mu.Unlock()
-	if w != nil { // nil: an answer that came after its call gave up
-		fill(w)
-		w.done <- struct{}{}
-	}
-	if last && cc.draining.Load() {
-		cc.close()
-	}
-}
-
-// onOversize fails the call whose answer is larger than the largest packet
-// accepted; the connection skips the answer's bytes and stays.
-func (cc *clientConn) onOversize(head []byte, size int) {
-	id, ok := responseID(head)
-	if !ok {
-		cc.conn.CloseWithError(fmt.Errorf("an answer of %d bytes exceeds the maximum packet size and its request id is unreadable", size))
-		return
-	}
-	cc.ep.lastAnswer.Store(time.Now().UnixNano())
-	cc.deliver(id, func(w *waiter) {
-		w.err = Errorf(CodeClientDecodeErr, "the answer of %d bytes exceeds the maximum packet size %d (WithMaxPacket)", size, cc.conn.MaxFrame())
-	})
-}
-
-// responseID reads iRequestId (tag 3) from the first bytes of a response
-// frame.
-func responseID(head []byte) (int32, bool) {
-	if len(head) < transport.HeaderLen {
-		return 0, false
-	}
-	var r codec.Reader
-	r.Reset(head[transport.HeaderLen:])
-	id, err := r.Int32(3, true)
-	return id, err == nil
-}
-
-// retire stops new calls on the connection; it closes once the calls on it
-// are answered.
-func (cc *clientConn) retire() {
-	cc.draining.Store(true)
-	cc.mu.Lock()
-	empty := len(cc.pending) == 0
-	cc.mu.Unlock()
-	if empty {
-		cc.close()
-	}
-}
-
-func (cc *clientConn) close() {
-	if cc.timer != nil {
-		cc.timer.Stop()
-	}
-	cc.conn.Close()
-}
-
-// watchIdle closes the connection once it has been idle for cc.idle.
-func (cc *clientConn) watchIdle() {
-	if cc.idle <= 0 {
-		return
-	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.dead != nil {
-		return
-	}
-	cc.timer = time.AfterFunc(cc.idle, func() {
-		if d := cc.conn.Idle(time.Now()); d >= cc.idle {
-			cc.mu.Lock()
-			idle := len(cc.pending) == 0
-			cc.mu.Unlock()
-			if idle {
-				cc.draining.Store(true)
-				cc.conn.CloseWithError(transport.ErrIdle)
-				return
+// pick returns the next endpoint to try: healthy, not stalled, not tried;
+// else a stalled one; else, when every endpoint is out of rotation, one of
+// those anyway.
+func (ps *pickState) pick(now time.Time) (*endpoint, bool) {
+	set := ps.set
+	ps.now, ps.pol, ps.max = now, set.pol, set.maxInflight
+	ps.probe = nil
+	for _, stalled := range [2]bool{true, false} {
+		ps.stalled = stalled
+		if i := set.picker.Pick(&ps.req); i >= 0 {
+			e := set.eps[i]
+			if ps.probe != e && ps.req.HashType == lb.NoHash {
+				e = ps.lessLoaded(i, e)
 			}
+			return e, ps.probe == e
 		}
-		cc.mu.Lock()
-		if cc.dead == nil {
-			cc.timer.Reset(max(cc.idle/4, time.Millisecond))
+		if ps.probe != nil { // a probe granted to an endpoint not picked
+			ps.probe.health.probing.Store(false)
+			ps.probe = nil
 		}
-		cc.mu.Unlock()
-	})
-}
-
-func (cc *clientConn) onClose(_ *transport.Conn, err error) {
-	if err == nil {
-		err = transport.ErrClosed
 	}
-	cc.mu.Lock()
-	cc.dead = err
-	cc.closed.Store(true)
-	pending := cc.pending
-	cc.pending = map[int32]*waiter{}
-	if cc.timer != nil {
-		cc.timer.Stop()
+	// Every endpoint is out of rotation: call one not tried anyway.
+	for _, e := range set.eps {
+		if !ps.wasTried(e) && e.inflight.Load() < ps.max {
+			return e, false
+		}
 	}
-	cc.mu.Unlock()
-	for _, w := range pending {
-		w.err = &Error{Code: CodeSendRequestErr, Message: "connection lost: " + err.Error(), cause: err}
-		w.done <- struct{}{}
-	}
-}
-
-// pingMethod is the built-in tars_ping: no parameters, no results.
-var pingMethod = func() *method {
-	in, _ := reflectcodec.StructParams(voidType)
-	return &method{svc: &Service{name: "tars"}, name: "tars_ping", reqType: voidType, rspType: voidType, in: in}
-}()
-
-// Ping calls the built-in tars_ping of the servant, which every TARS server
-// answers: a health check that needs no declared endpoint.
-func (c *Client) Ping(ctx context.Context) error {
-	return c.invoke(ctx, pingMethod, &Void{}, &Void{}, false)
+	return nil, false
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gotars/tars/discovery"
 )
 
 // Call describes one RPC as a middleware sees it, on either side. The typed
@@ -19,6 +21,10 @@ type Call struct {
 	Timeout   time.Duration // the caller's timeout (iTimeout), 0 when none
 	Server    bool          // true in a server chain, false in a client chain
 	Peer      net.Addr      // the other side: the caller on a server, the server on a client
+	// Endpoint is where a client call goes: set for the endpoint chain
+	// (WithEndpointMiddleware) before it runs; after the call, the client
+	// chain sees the last endpoint tried. Zero on a server.
+	Endpoint discovery.Endpoint
 
 	// The request's TARS context and status maps (nil when empty). A
 	// client middleware adds entries with SetContext and SetStatus before
@@ -34,8 +40,9 @@ type Call struct {
 	Request  any // *Req: decoded on a server, to be encoded on a client
 	Response any // *Resp: filled by the handler (server) or the decoder (client); nil for oneway calls
 
-	m  *method
-	mu sync.Mutex // guards the response maps against goroutines a handler starts
+	m   *method
+	att *attemptState // a client call's attempt in progress
+	mu  sync.Mutex    // guards the response maps against goroutines a handler starts
 }
 
 // Invoker runs a call: the handler at the end of a server chain, the network

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gotars/tars/discovery"
+	"github.com/gotars/tars/lb"
 	"github.com/gotars/tars/protocol"
 )
 
@@ -66,6 +68,11 @@ type clientConfig struct {
 	tls          *tls.Config
 	backoffMin   time.Duration
 	backoffMax   time.Duration
+	resolver     discovery.Resolver
+	balancer     lb.Balancer
+	set          string
+	epMiddleware []Middleware
+	health       HealthPolicy
 }
 
 // Defaults.
@@ -109,7 +116,8 @@ func newClientConfig(opts []ClientOption) (clientConfig, error) {
 	c := clientConfig{timeout: DefaultTimeout, conns: DefaultConns, maxPacket: DefaultMaxPacket,
 		writeTimeout: DefaultWriteTimeout, idleTimeout: DefaultClientIdle, dialTimeout: DefaultDialTimeout,
 		maxInflight: DefaultMaxInflight, version: VersionTARS,
-		backoffMin: 20 * time.Millisecond, backoffMax: 5 * time.Second}
+		backoffMin: 20 * time.Millisecond, backoffMax: 5 * time.Second,
+		balancer: lb.TARS(), health: DefaultHealth}
 	for _, o := range opts {
 		if ch, ok := o.(checker); ok {
 			if err := ch.check(); err != nil {

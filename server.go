@@ -302,7 +302,7 @@ func (s *Server) cancelHandlers() {
 func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 	recv := time.Now()
 	data := f.Keep() // the read buffer is reused; the request outlives this call
-	t := &task{peer: peer, frame: f, recv: recv}
+	t := &task{srv: s, peer: peer, frame: f, recv: recv}
 	req := &t.pkt
 	if err := protocol.DecodeRequest(data, req); err != nil {
 		// Without a decodable header there is nobody to answer: the
@@ -372,6 +372,7 @@ func (s *Server) admit(sv *adapter, t *task) {
 	sv.mu.Lock()
 	if sv.running < sv.limits.MaxInvoke {
 		sv.running++
+		t.holds.Store(true)
 		sv.mu.Unlock()
 		s.start(t)
 		return
@@ -435,6 +436,7 @@ func (s *Server) next(sv *adapter) *task {
 		t := sv.pop()
 		if t.expiry.After(now) {
 			sv.running++
+			t.holds.Store(true)
 			sv.mu.Unlock()
 			return t
 		}
@@ -443,18 +445,22 @@ func (s *Server) next(sv *adapter) *task {
 	}
 }
 
-// release gives a running place of sv back: the request's work is done and
-// its answer encoded; writing it does not block.
+// release gives t's running place back, if it holds one.
 func (s *Server) release(t *task) {
-	if t.released {
+	if !t.holds.Swap(false) {
 		return
 	}
-	t.released = true
 	sv := t.sv
 	sv.mu.Lock()
 	sv.running--
 	sv.mu.Unlock()
 }
+
+// Queued gives the task's running place back once its answer is queued,
+// before it is written (transport.Queued): the work is done, writing does
+// not block, and the answer cannot reach the caller before the place is
+// free.
+func (t *task) Queued() { t.srv.release(t) }
 
 func (s *Server) queueTimeout(t *task) {
 	s.counts.queueTimeout.Add(1)
@@ -516,7 +522,6 @@ func (s *Server) run(t *task) {
 	resp := &protocol.ResponsePacket{Context: call.ResponseContext, Status: call.ResponseStatus}
 	call.mu.Unlock()
 	if err != nil {
-		s.release(t)
 		s.finishWith(t, resp, toError(err))
 		return
 	}
@@ -527,9 +532,8 @@ func (s *Server) run(t *task) {
 		return
 	}
 	resp.Buffer = w.Bytes()
-	s.release(t)
 	if t.answer() {
-		s.reply(t.peer, req, resp)
+		s.replyThen(t.peer, req, resp, t)
 	}
 	s.done(t)
 }
@@ -559,7 +563,7 @@ func (s *Server) finishWith(t *task, resp *protocol.ResponsePacket, e *Error) {
 	if e != nil && t.answer() {
 		if t.req.PacketType != protocol.PacketOneway {
 			resp.Ret, resp.ResultDesc = e.Code, e.Message
-			s.reply(t.peer, t.req, resp)
+			s.replyThen(t.peer, t.req, resp, t)
 		}
 	}
 	s.done(t)
@@ -592,6 +596,11 @@ func (s *Server) fail(peer transport.Peer, req *protocol.RequestPacket, e *Error
 
 // reply answers req with resp, in req's version and with its request id.
 func (s *Server) reply(peer transport.Peer, req *protocol.RequestPacket, resp *protocol.ResponsePacket) {
+	s.replyThen(peer, req, resp, nil)
+}
+
+// replyThen is reply, telling q once the answer is queued.
+func (s *Server) replyThen(peer transport.Peer, req *protocol.RequestPacket, resp *protocol.ResponsePacket, q transport.Queued) {
 	resp.Version, resp.RequestID, resp.PacketType = req.Version, req.RequestID, protocol.PacketNormal
 	fb := getFrameBuf()
 	frame := protocol.AppendReply((*fb)[:0], req, resp)
@@ -600,7 +609,7 @@ func (s *Server) reply(peer transport.Peer, req *protocol.RequestPacket, resp *p
 			Version: req.Version, RequestID: req.RequestID, Ret: CodeServerEncodeErr,
 			ResultDesc: fmt.Sprintf("response of %d bytes exceeds the maximum packet size %d", len(frame), s.cfg.maxPacket)})
 	}
-	if err := peer.Write(frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+	if err := peer.WriteThen(frame, q); err != nil && !errors.Is(err, transport.ErrClosed) {
 		s.logs.warn("tars: writing response failed", "remote", peer.RemoteAddr().String(), "err", err)
 	}
 	*fb = frame
@@ -619,7 +628,8 @@ type task struct {
 	expiry   time.Time // it must start by then, or be answered CodeServerQueueTimeout
 	deadline time.Time // the caller's deadline (recv + iTimeout); zero when none
 	seq      uint64    // admission order, among equal expiries
-	released bool      // its running place is given back (worker only)
+	srv      *Server
+	holds    atomic.Bool // it holds a running place of its servant
 	state    atomic.Int32
 	answered atomic.Bool
 }

@@ -43,6 +43,10 @@ type Peer interface {
 	// returns without waiting for the socket. A failed write closes the
 	// connection and later writes return the error.
 	Write(frame []byte) error
+	// WriteThen is Write, calling q.Queued() once the frame is queued and
+	// before any of it is written (a server gives a handler's place back
+	// there: the answer cannot reach its caller before).
+	WriteThen(frame []byte, q Queued) error
 	// RemoteAddr is the peer's address.
 	RemoteAddr() net.Addr
 	// LocalAddr is our side's address.
@@ -57,6 +61,9 @@ type Peer interface {
 	// can be dropped.
 	Closed() bool
 }
+
+// Queued is told that a frame is queued (Peer.WriteThen).
+type Queued interface{ Queued() }
 
 // Frame is one frame handed to a FrameFunc.
 type Frame struct {
@@ -310,18 +317,31 @@ func (c *Conn) signal() {
 // Write queues one whole frame (header included) and, unless another writer
 // is already writing, writes everything queued without blocking. It never
 // waits for the peer. See Peer.Write.
-func (c *Conn) Write(frame []byte) error {
+func (c *Conn) Write(frame []byte) error { return c.WriteThen(frame, nil) }
+
+// WriteThen is Write, calling q.Queued() (when q is not nil) once the frame
+// is queued, before any of it is written. See Peer.WriteThen.
+func (c *Conn) WriteThen(frame []byte, q Queued) error {
 	if c.packet {
+		if q != nil {
+			q.Queued()
+		}
 		return c.writeDatagram(frame)
 	}
 	c.wmu.Lock()
 	if c.werr != nil {
 		err := c.werr
 		c.wmu.Unlock()
+		if q != nil {
+			q.Queued()
+		}
 		return err
 	}
 	if !c.cfg.ServerMode && len(c.wbuf) > 0 && c.queued.Load() >= int64(c.cfg.MaxQueued) {
 		c.wmu.Unlock()
+		if q != nil {
+			q.Queued()
+		}
 		return ErrQueueFull
 	}
 	c.wbuf = append(c.wbuf, frame...)
@@ -329,9 +349,15 @@ func (c *Conn) Write(frame []byte) error {
 	c.cfg.Budget.force(len(frame))
 	if c.flushing {
 		c.wmu.Unlock()
+		if q != nil {
+			q.Queued()
+		}
 		return nil
 	}
 	c.flushing = true
+	if q != nil {
+		q.Queued()
+	}
 	// Give the goroutines that are about to write a moment to queue their
 	// frames behind ours: one write for many frames saves a system call
 	// (and a wake-up of the reader) per frame under load, and costs next
@@ -492,10 +518,16 @@ func (c *Conn) await() error {
 		if !c.paused() {
 			return nil
 		}
+		// The frame timeout does not run while we do not read.
+		fs := c.frameStart.Swap(0)
+		start := time.Now()
 		select {
 		case <-c.wake:
 		case <-c.closed:
 			return net.ErrClosed
+		}
+		if fs != 0 {
+			c.frameStart.Store(fs + time.Since(start).Nanoseconds())
 		}
 	}
 }

@@ -20,9 +20,9 @@ func newNoWaitWriter(syscall.RawConn) *noWaitWriter { return nil }
 
 func (*noWaitWriter) writeNoWait([]byte) (int, error) { return 0, nil }
 
-type fdReserve struct{}
+type fdReserve struct{ fd int }
 
-func newFDReserve(net.Listener) *fdReserve { return &fdReserve{} }
+func newFDReserve(net.Listener) *fdReserve { return &fdReserve{fd: -1} }
 func (*fdReserve) restore()                {}
 func (*fdReserve) free() bool              { return false }
 func (*fdReserve) close()                  {}

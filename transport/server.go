@@ -127,12 +127,17 @@ func (s *Server) Serve(ln net.Listener) error {
 			if errors.Is(err, errTooManyFiles) && reserve.free() {
 				// Out of descriptors: take the spare one to accept the
 				// pending connection and refuse it, rather than leave its
-				// client hanging until its own timeout.
-				if nc, err := ln.Accept(); err == nil {
+				// client hanging until its own timeout; then go on at once
+				// with the next one.
+				nc, aerr := ln.Accept()
+				if aerr == nil {
 					nc.Close()
 					s.refused.Add(1)
 				}
 				reserve.restore()
+				if aerr == nil && reserve.fd >= 0 {
+					continue
+				}
 			}
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
 				// Out of descriptors or a transient failure: back off.
@@ -315,6 +320,12 @@ func (p *packetPeer) Write(frame []byte) error {
 	}
 	_, err := p.pc.WriteTo(frame, p.addr)
 	return err
+}
+func (p *packetPeer) WriteThen(frame []byte, q Queued) error {
+	if q != nil {
+		q.Queued()
+	}
+	return p.Write(frame)
 }
 func (p *packetPeer) RemoteAddr() net.Addr { return p.addr }
 func (p *packetPeer) LocalAddr() net.Addr  { return p.pc.LocalAddr() }

@@ -1,0 +1,171 @@
+package tars
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HealthPolicy says when a client stops sending calls to an endpoint and
+// when it tries again: TarsGo's rule by default. Only failures of the
+// endpoint itself count — calls that timed out, could not be sent, or
+// whose connection could not be made — never a server's own return codes,
+// and never a caller's cancellation.
+//
+// An endpoint is taken out of rotation when FailN calls in a row failed
+// and none has succeeded for FailInterval, or when, at the end of a Window
+// with at least MinCalls calls, at least FailRatio of them failed. After
+// Retry, the next call (any call) goes to it as a probe: an answer puts it
+// back, a failure keeps it out for another Retry. While every endpoint is
+// out, calls go to them anyway.
+type HealthPolicy struct {
+	FailN        int           // consecutive failures (TarsGo: 5)
+	FailInterval time.Duration // without a success (TarsGo: 5s)
+	Window       time.Duration // the ratio rule's window (TarsGo: 60s)
+	MinCalls     int           // calls in a window before the ratio counts (TarsGo: 2)
+	FailRatio    float64       // failed share of a window's calls (TarsGo: 0.5)
+	Retry        time.Duration // between probes of an endpoint out of rotation (TarsGo: 30s)
+	Disabled     bool          // never take endpoints out of rotation
+}
+
+// DefaultHealth is TarsGo's inactivation rule (PLATFORM.md §3.1).
+var DefaultHealth = HealthPolicy{FailN: 5, FailInterval: 5 * time.Second, Window: time.Minute, MinCalls: 2,
+	FailRatio: 0.5, Retry: 30 * time.Second}
+
+func (p HealthPolicy) check() error {
+	if p.Disabled {
+		return nil
+	}
+	if p.FailN < 1 || p.FailInterval < 0 || p.Window <= 0 || p.MinCalls < 1 || p.FailRatio <= 0 || p.FailRatio > 1 || p.Retry <= 0 {
+		return fmt.Errorf("WithHealth(%+v): want FailN, MinCalls ≥ 1, Window, Retry > 0, 0 < FailRatio ≤ 1", p)
+	}
+	return nil
+}
+
+type healthOption struct{ p HealthPolicy }
+
+func (o healthOption) applyClient(c *clientConfig) { c.health = o.p }
+func (o healthOption) check() error                { return o.p.check() }
+func (o healthOption) String() string              { return fmt.Sprintf("WithHealth(%+v)", o.p) }
+
+// WithHealth sets when a client takes an endpoint out of rotation and
+// probes it again (default DefaultHealth, TarsGo's rule).
+func WithHealth(p HealthPolicy) ClientOption { return healthOption{p} }
+
+// health is one endpoint's record under a HealthPolicy. Successes touch
+// atomics only; failures and window ends take the lock.
+type health struct {
+	consecutive atomic.Int32
+	lastSuccess atomic.Int64 // unix nanoseconds
+	calls       atomic.Int32 // in the current window
+	out         atomic.Bool  // out of rotation
+	probing     atomic.Bool  // a probe is in flight
+
+	windowStart atomic.Int64 // unix nanoseconds
+
+	mu      sync.Mutex
+	fails   int // in the current window
+	retryAt time.Time
+}
+
+func (h *health) init(now time.Time) {
+	h.lastSuccess.Store(now.UnixNano())
+	h.windowStart.Store(now.UnixNano())
+}
+
+// usable reports whether a call may go to the endpoint; a call let through
+// to an endpoint out of rotation is its probe (probe reports it).
+func (h *health) usable(p *HealthPolicy, now time.Time) (ok, probe bool) {
+	if p.Disabled || !h.out.Load() {
+		return true, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now.Before(h.retryAt) || !h.probing.CompareAndSwap(false, true) {
+		return false, false
+	}
+	return true, true
+}
+
+// success records an answer (of any return code).
+func (h *health) success(p *HealthPolicy, now time.Time, probe bool) {
+	if p.Disabled {
+		return
+	}
+	h.lastSuccess.Store(now.UnixNano())
+	if h.consecutive.Load() != 0 {
+		h.consecutive.Store(0)
+	}
+	h.calls.Add(1)
+	if probe || h.out.Load() {
+		h.mu.Lock()
+		h.out.Store(false)
+		h.probing.Store(false)
+		h.fails = 0
+		h.calls.Store(0)
+		h.windowStart.Store(now.UnixNano())
+		h.mu.Unlock()
+		return
+	}
+	if now.UnixNano()-h.windowStart.Load() >= int64(p.Window) {
+		h.endWindow(p, now)
+	}
+}
+
+// failure records a timeout or a send or connect failure. It reports
+// whether the endpoint went out of rotation.
+func (h *health) failure(p *HealthPolicy, now time.Time, probe bool) bool {
+	if p.Disabled {
+		return false
+	}
+	h.calls.Add(1)
+	n := h.consecutive.Add(1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fails++
+	if probe {
+		h.probing.Store(false)
+		h.retryAt = now.Add(p.Retry)
+		return false
+	}
+	if h.out.Load() {
+		return false
+	}
+	if int(n) >= p.FailN && now.UnixNano()-h.lastSuccess.Load() >= int64(p.FailInterval) {
+		h.takeOut(p, now)
+		return true
+	}
+	return h.endWindowLocked(p, now)
+}
+
+func (h *health) takeOut(p *HealthPolicy, now time.Time) {
+	h.out.Store(true)
+	h.retryAt = now.Add(p.Retry)
+	h.fails = 0
+	h.calls.Store(0)
+	h.windowStart.Store(now.UnixNano())
+}
+
+// endWindow applies the ratio rule when the window is over.
+func (h *health) endWindow(p *HealthPolicy, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.endWindowLocked(p, now)
+}
+
+func (h *health) endWindowLocked(p *HealthPolicy, now time.Time) bool {
+	if now.UnixNano()-h.windowStart.Load() < int64(p.Window) {
+		return false
+	}
+	calls := int(h.calls.Load())
+	out := calls >= p.MinCalls && h.fails >= p.MinCalls && float64(h.fails) >= p.FailRatio*float64(calls)
+	if out {
+		h.takeOut(p, now)
+		return true
+	}
+	h.fails = 0
+	h.calls.Store(0)
+	h.windowStart.Store(now.UnixNano())
+	return false
+}
