@@ -26,9 +26,10 @@
 // Attributes: rpc.system.name = "tars"; rpc.method; rpc.response.status_code,
 // the TARS return code in decimal ("0", "-7", "2"); error.type, the same
 // string, when the call failed; on client spans server.address and
-// server.port, and network.peer.address and network.peer.port, of the
-// endpoint the call went to (the last one tried). Client spans are of kind
-// Client, server spans of kind Server.
+// server.port of the endpoint the call went to (the last one tried) as
+// configured or resolved (Call.Endpoint), and network.peer.address and
+// network.peer.port of the address connected to (Call.Peer). Client spans
+// are of kind Client, server spans of kind Server.
 //
 // A client call failed when its code is not zero. A server call failed
 // when its code is negative (a framework failure: the handler panicked, the

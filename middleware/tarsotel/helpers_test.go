@@ -67,6 +67,15 @@ func newPipeline(t testing.TB) *pipeline {
 func serve(t testing.TB, h func(context.Context, userapi.UserIDArgs) (userapi.UserInfo, error),
 	sopts []tars.ServerOption, copts ...tars.ClientOption) (*tars.Server, *tars.Client) {
 	t.Helper()
+	srv, port := listen(t, h, sopts...)
+	return srv, dial(t, fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 3000", port), copts...)
+}
+
+// listen starts a gotars server of userapi.GetUser (handler h) on a
+// loopback port, stopped when the test ends.
+func listen(t testing.TB, h func(context.Context, userapi.UserIDArgs) (userapi.UserInfo, error),
+	sopts ...tars.ServerOption) (*tars.Server, int) {
+	t.Helper()
 	srv := tars.NewServer(sopts...)
 	tars.Handle(srv, userapi.Servant, userapi.GetUser, h)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,12 +84,7 @@ func serve(t testing.TB, h func(context.Context, userapi.UserIDArgs) (userapi.Us
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	c, err := tars.NewClient(fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d -t 3000", userapi.Servant, ln.Addr().(*net.TCPAddr).Port), copts...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -88,7 +92,19 @@ func serve(t testing.TB, h func(context.Context, userapi.UserIDArgs) (userapi.Us
 		}
 		<-done
 	})
-	return srv, c
+	return srv, ln.Addr().(*net.TCPAddr).Port
+}
+
+// dial returns a client of userapi.Servant at the endpoints eps (TARS
+// syntax), closed when the test ends (before the servers it calls stop).
+func dial(t testing.TB, eps string, copts ...tars.ClientOption) *tars.Client {
+	t.Helper()
+	c, err := tars.NewClient(userapi.Servant+"@"+eps, copts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // middleware returns tarsotel's middleware with opts, failing the test on

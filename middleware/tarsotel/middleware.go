@@ -2,6 +2,7 @@ package tarsotel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -130,38 +131,47 @@ type codeInfo struct {
 	spanAttrs  []attribute.KeyValue // rpc.system.name, rpc.method, rpc.response.status_code, error.type, WithSpanAttributes
 	recordOpts []metric.RecordOption
 	mu         sync.Mutex
-	peers      atomic.Pointer[map[netip.AddrPort][]attribute.KeyValue] // spanAttrs and a client's peer attributes
+	peers      atomic.Pointer[map[peerKey][]attribute.KeyValue] // spanAttrs and a client's endpoint attributes
+}
+
+// peerKey identifies where a client call went: the endpoint as configured
+// (Call.Endpoint) and the address connected to (Call.Peer).
+type peerKey struct {
+	host string
+	port int
+	peer netip.AddrPort
 }
 
 // withPeer returns spanAttrs with the server.* and network.peer.*
-// attributes of a client's peer addr, cached for maxPeers addresses.
-func (ci *codeInfo) withPeer(addr net.Addr) []attribute.KeyValue {
-	if addr == nil {
+// attributes of where a client call went, cached for maxPeers places.
+func (ci *codeInfo) withPeer(call *tars.Call) []attribute.KeyValue {
+	if call.Peer == nil && call.Endpoint.Host == "" {
 		return ci.spanAttrs
 	}
-	ap, ok := addrPort(addr)
-	if !ok {
-		return append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(addr, true)...)
+	ap, ok := addrPort(call.Peer)
+	if !ok && call.Peer != nil {
+		return append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], endpointAttrs(call)...)
 	}
+	k := peerKey{call.Endpoint.Host, call.Endpoint.Port, ap}
 	if p := ci.peers.Load(); p != nil {
-		if attrs, ok := (*p)[ap]; ok {
+		if attrs, ok := (*p)[k]; ok {
 			return attrs
 		}
 	}
-	attrs := append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(addr, true)...)
+	attrs := append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], endpointAttrs(call)...)
 	ci.mu.Lock()
 	defer ci.mu.Unlock()
-	var old map[netip.AddrPort][]attribute.KeyValue
+	var old map[peerKey][]attribute.KeyValue
 	if p := ci.peers.Load(); p != nil {
 		old = *p
 	}
-	next := make(map[netip.AddrPort][]attribute.KeyValue, len(old)+1)
+	next := make(map[peerKey][]attribute.KeyValue, len(old)+1)
 	if len(old) < maxPeers {
 		for k, v := range old {
 			next[k] = v
 		}
 	}
-	next[ap] = attrs
+	next[k] = attrs
 	ci.peers.Store(&next)
 	return attrs
 }
@@ -180,7 +190,10 @@ func (m *instr) wrap(next tars.Invoker) tars.Invoker {
 
 func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) error {
 	mi := m.method(call)
-	start := time.Now()
+	var start time.Time
+	if m.serverDur != nil {
+		start = time.Now()
+	}
 	var span trace.Span
 	if m.tracer != nil {
 		ctx, span = m.tracer.Start(ctx, mi.name, mi.startOpts...)
@@ -192,7 +205,7 @@ func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) 
 	if span != nil {
 		if span.IsRecording() {
 			// One SetAttributes: each call may grow the span's slice.
-			span.SetAttributes(ci.withPeer(call.Peer)...)
+			span.SetAttributes(ci.withPeer(call)...)
 			if ci.failed && err != nil {
 				span.SetStatus(codes.Error, err.Error())
 			}
@@ -207,7 +220,10 @@ func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) 
 
 func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) error {
 	mi := m.method(call)
-	start := time.Now()
+	var start time.Time
+	if m.serverDur != nil {
+		start = time.Now()
+	}
 	var span trace.Span
 	if m.tracer != nil {
 		if m.public {
@@ -230,7 +246,7 @@ func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) 
 	if span != nil {
 		if span.IsRecording() {
 			if m.serverPeer && call.Peer != nil {
-				span.SetAttributes(append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(call.Peer, false)...)...)
+				span.SetAttributes(append(ci.spanAttrs[:len(ci.spanAttrs):len(ci.spanAttrs)], peerAttrs(call.Peer)...)...)
 			} else {
 				span.SetAttributes(ci.spanAttrs...)
 			}
@@ -328,9 +344,30 @@ func addrPort(addr net.Addr) (netip.AddrPort, bool) {
 	return netip.AddrPort{}, false
 }
 
-// peerAttrs returns the network.peer.* attributes of addr, and with server
-// also server.address and server.port; nil for a nil address.
-func peerAttrs(addr net.Addr, server bool) []attribute.KeyValue {
+// endpointAttrs returns server.address and server.port, of the endpoint as
+// configured (Call.Endpoint) or else of the peer, and network.peer.address
+// and network.peer.port, of the peer connected to.
+func endpointAttrs(call *tars.Call) []attribute.KeyValue {
+	peer := peerAttrs(call.Peer)
+	attrs := make([]attribute.KeyValue, 0, 2+len(peer))
+	switch {
+	case call.Endpoint.Host != "":
+		attrs = append(attrs, semconv.ServerAddress(call.Endpoint.Host))
+		if call.Endpoint.Port > 0 {
+			attrs = append(attrs, semconv.ServerPort(call.Endpoint.Port))
+		}
+	case len(peer) > 0:
+		attrs = append(attrs, semconv.ServerAddress(peer[0].Value.AsString()))
+		if len(peer) > 1 {
+			attrs = append(attrs, semconv.ServerPort(int(peer[1].Value.AsInt64())))
+		}
+	}
+	return append(attrs, peer...)
+}
+
+// peerAttrs returns network.peer.address and, when known,
+// network.peer.port of addr; nil for a nil address.
+func peerAttrs(addr net.Addr) []attribute.KeyValue {
 	if addr == nil {
 		return nil
 	}
@@ -346,18 +383,10 @@ func peerAttrs(addr net.Addr, server bool) []attribute.KeyValue {
 			}
 		}
 	}
-	attrs := make([]attribute.KeyValue, 0, 4)
-	if server {
-		attrs = append(attrs, semconv.ServerAddress(host))
-		if port >= 0 {
-			attrs = append(attrs, semconv.ServerPort(port))
-		}
+	if port < 0 {
+		return []attribute.KeyValue{semconv.NetworkPeerAddress(host)}
 	}
-	attrs = append(attrs, semconv.NetworkPeerAddress(host))
-	if port >= 0 {
-		attrs = append(attrs, semconv.NetworkPeerPort(port))
-	}
-	return attrs
+	return []attribute.KeyValue{semconv.NetworkPeerAddress(host), semconv.NetworkPeerPort(port)}
 }
 
 // statusCarrier carries trace context in a call's request status map: a
@@ -381,27 +410,31 @@ func (c *statusCarrier) Keys() []string {
 	return keys
 }
 
-// EndpointMiddleware returns middleware for a client's per-attempt chain,
-// the one that runs after an endpoint is picked with Call.Peer set (the
-// chain tars.WithEndpointMiddleware is to add). It adds an event
-// "tars.attempt" to the call's client span, made by NewMiddleware's
-// middleware further out, for every attempt: the endpoint's
-// network.peer.address and network.peer.port, the attempt's
-// rpc.response.status_code and, if it failed, error.type. Without a
-// recording span in the context it only calls next.
+// EndpointMiddleware returns middleware for a client's per-attempt chain
+// (tars.WithEndpointMiddleware), which runs after an endpoint is picked,
+// with Call.Endpoint and Call.Peer set. It adds an event "tars.attempt" to
+// the call's client span, made by NewMiddleware's middleware in the client
+// chain, for every attempt: server.address, server.port,
+// network.peer.address and network.peer.port of the attempt's endpoint, its
+// rpc.response.status_code and, if it failed, error.type (the code, or
+// "endpoint_unavailable" when a middleware further in passed the endpoint
+// over with tars.ErrEndpointUnavailable). Without a recording span in the
+// context it only calls next.
 func EndpointMiddleware() tars.Middleware {
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			span := trace.SpanFromContext(ctx)
-			if !span.IsRecording() || call.Server {
+			if call.Server || !span.IsRecording() {
 				return next(ctx, call)
 			}
 			err := next(ctx, call)
-			code := tars.CodeOf(err)
-			attrs := peerAttrs(call.Peer, false)
-			attrs = append(attrs, semconv.RPCResponseStatusCode(strconv.Itoa(int(code))))
-			if err != nil {
-				attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(int(code))))
+			code := strconv.Itoa(int(tars.CodeOf(err)))
+			attrs := append(endpointAttrs(call), semconv.RPCResponseStatusCode(code))
+			switch {
+			case errors.Is(err, tars.ErrEndpointUnavailable):
+				attrs = append(attrs[:len(attrs)-1], semconv.ErrorTypeKey.String("endpoint_unavailable"))
+			case err != nil:
+				attrs = append(attrs, semconv.ErrorTypeKey.String(code))
 			}
 			span.AddEvent("tars.attempt", trace.WithAttributes(attrs...))
 			return err

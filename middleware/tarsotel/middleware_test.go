@@ -2,6 +2,7 @@ package tarsotel_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/middleware/tarsotel"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
@@ -17,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 const method = userapi.Servant + "/getUser"
@@ -287,31 +290,66 @@ func TestPropagators(t *testing.T) {
 	}
 }
 
-// TestEndpointMiddleware: the per-attempt middleware adds an attempt event
-// with the endpoint's address to the call's span.
+// TestEndpointMiddleware: in the per-attempt chain, the endpoint
+// middleware adds an event per attempt to the call's span; an endpoint
+// passed over (ErrEndpointUnavailable) is one attempt, and the span's
+// server.* attributes are those of the endpoint that answered.
 func TestEndpointMiddleware(t *testing.T) {
 	p := newPipeline(t)
 	mw := middleware(t, tarsotel.WithTracerProvider(p.tp))
-	// Until the client has a per-attempt chain, the endpoint middleware
-	// sits inside the call's middleware in the ordinary chain.
-	_, c := serve(t, getUser, nil, tars.WithMiddleware(mw, tarsotel.EndpointMiddleware()))
-	if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: idNotFound}); err == nil {
-		t.Fatal("no error")
+	_, a := listen(t, getUser)
+	_, b := listen(t, getUser)
+	// Endpoint a is passed over, as an open circuit breaker would.
+	refuseA := func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			if call.Endpoint.Port == a {
+				return tars.ErrEndpointUnavailable
+			}
+			return next(ctx, call)
+		}
+	}
+	c := dial(t, fmt.Sprintf("tcp -h 127.0.0.1 -p %d:tcp -h 127.0.0.1 -p %d", a, b),
+		tars.WithMiddleware(mw), tars.WithEndpointMiddleware(tarsotel.EndpointMiddleware(), refuseA))
+	const calls = 40 // enough that some call tries endpoint a first, whatever the balancer picks
+	for range calls {
+		if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: idNotFound}); tars.CodeOf(err) != userapi.RetNotFound {
+			t.Fatalf("call: %v", err)
+		}
 	}
 	spans := p.rec.Ended()
-	if len(spans) != 1 {
-		t.Fatalf("%d spans", len(spans))
+	if len(spans) != calls {
+		t.Fatalf("%d spans, want %d", len(spans), calls)
 	}
-	ev := spans[0].Events()
-	if len(ev) != 1 || ev[0].Name != "tars.attempt" {
-		t.Fatalf("events %v, want one tars.attempt", ev)
+	passedOver := 0
+	for _, s := range spans {
+		if got := attrs(s)["server.port"].AsInt64(); got != int64(b) {
+			t.Errorf("span server.port %d, want %d (the endpoint that answered)", got, b)
+		}
+		ev := s.Events()
+		if len(ev) == 0 || len(ev) > 2 {
+			t.Fatalf("%d events", len(ev))
+		}
+		for i, e := range ev {
+			got := map[attribute.Key]string{}
+			for _, a := range e.Attributes {
+				got[a.Key] = a.Value.Emit()
+			}
+			if e.Name != "tars.attempt" || got["server.address"] != "127.0.0.1" || got["network.peer.address"] != "127.0.0.1" {
+				t.Errorf("event %s %v", e.Name, got)
+			}
+			last := i == len(ev)-1
+			switch {
+			case last && (got["server.port"] != fmt.Sprint(b) || got["rpc.response.status_code"] != "2" || got["error.type"] != "2"):
+				t.Errorf("last attempt %v, want port %d, code 2", got, b)
+			case !last && (got["server.port"] != fmt.Sprint(a) || got["error.type"] != "endpoint_unavailable"):
+				t.Errorf("first attempt %v, want port %d passed over", got, a)
+			case !last:
+				passedOver++
+			}
+		}
 	}
-	got := map[attribute.Key]string{}
-	for _, a := range ev[0].Attributes {
-		got[a.Key] = a.Value.Emit()
-	}
-	if got["network.peer.address"] != "127.0.0.1" || got["network.peer.port"] == "" || got["rpc.response.status_code"] != "2" || got["error.type"] != "2" {
-		t.Errorf("attempt attributes %v", got)
+	if passedOver == 0 {
+		t.Errorf("no call tried endpoint %d first in %d calls", a, calls)
 	}
 }
 
@@ -444,5 +482,26 @@ func TestNewMiddlewareError(t *testing.T) {
 	mw, err := tarsotel.NewMiddleware(tarsotel.WithMeterProvider(p.mp), tarsotel.WithDurationBuckets(1, 0.5))
 	if err == nil || mw != nil || !strings.Contains(err.Error(), "rpc.server.call.duration") {
 		t.Fatalf("NewMiddleware: %v, %v; want an error naming rpc.server.call.duration", mw != nil, err)
+	}
+}
+
+// TestGlobalProviders: WithGlobalProviders reads otel's globals once, at
+// construction.
+func TestGlobalProviders(t *testing.T) {
+	p := newPipeline(t)
+	otel.SetTracerProvider(p.tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	defer func() {
+		otel.SetTracerProvider(tracenoop.NewTracerProvider())
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	}()
+	mw := middleware(t, tarsotel.WithGlobalProviders())
+	_, c := serve(t, getUser, []tars.ServerOption{tars.WithMiddleware(mw)}, tars.WithMiddleware(mw))
+	if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: idOK}); err != nil {
+		t.Fatal(err)
+	}
+	cs, ss := spansOf(t, p)
+	if ss.Parent().SpanID() != cs.SpanContext().SpanID() {
+		t.Error("server span is not the client span's child")
 	}
 }
