@@ -190,15 +190,12 @@ func (m *instr) wrap(next tars.Invoker) tars.Invoker {
 
 func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) error {
 	mi := m.method(call)
-	var start time.Time
-	if m.serverDur != nil {
-		start = time.Now()
-	}
 	var span trace.Span
 	if m.tracer != nil {
 		ctx, span = m.tracer.Start(ctx, mi.name, mi.startOpts...)
 		m.prop.Inject(ctx, (*statusCarrier)(call))
 	}
+	clock := m.startClock(span, m.clientDur)
 	err := next(ctx, call)
 	code := tars.CodeOf(err)
 	ci := m.code(mi, code, code != tars.CodeSuccess)
@@ -213,17 +210,13 @@ func (m *instr) client(ctx context.Context, call *tars.Call, next tars.Invoker) 
 		span.End()
 	}
 	if m.clientDur != nil {
-		m.clientDur.Record(ctx, time.Since(start).Seconds(), ci.recordOpts...)
+		m.clientDur.Record(ctx, clock.seconds(), ci.recordOpts...)
 	}
 	return err
 }
 
 func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) error {
 	mi := m.method(call)
-	var start time.Time
-	if m.serverDur != nil {
-		start = time.Now()
-	}
 	var span trace.Span
 	if m.tracer != nil {
 		if m.public {
@@ -240,6 +233,7 @@ func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) 
 			ctx, span = m.tracer.Start(ctx, mi.name, mi.startOpts...)
 		}
 	}
+	clock := m.startClock(span, m.serverDur)
 	err := next(ctx, call)
 	code := tars.CodeOf(err)
 	ci := m.code(mi, code, m.serverErr(code))
@@ -257,9 +251,44 @@ func (m *instr) server(ctx context.Context, call *tars.Call, next tars.Invoker) 
 		span.End()
 	}
 	if m.serverDur != nil {
-		m.serverDur.Record(ctx, time.Since(start).Seconds(), ci.recordOpts...)
+		m.serverDur.Record(ctx, clock.seconds(), ci.recordOpts...)
 	}
 	return err
+}
+
+// timedSpan is a span that knows when it started and ended: the SDK's
+// recording spans.
+type timedSpan interface {
+	StartTime() time.Time
+	EndTime() time.Time
+}
+
+// clock times a call for its duration histogram: with the span's own start
+// and end times when the span records them (the measurement then equals the
+// span's duration, as the conventions ask, and costs no clock reads), else
+// with time.Now.
+type clock struct {
+	span  timedSpan
+	start time.Time
+}
+
+func (m *instr) startClock(span trace.Span, h metric.Float64Histogram) clock {
+	if h == nil {
+		return clock{}
+	}
+	if ts, ok := span.(timedSpan); ok && span.IsRecording() {
+		return clock{span: ts}
+	}
+	return clock{start: time.Now()}
+}
+
+// seconds returns the time since the clock started; for a span, the span's
+// duration (call it after End).
+func (c clock) seconds() float64 {
+	if c.span != nil {
+		return c.span.EndTime().Sub(c.span.StartTime()).Seconds()
+	}
+	return time.Since(c.start).Seconds()
 }
 
 // method returns the shared information of call's method, made on first
