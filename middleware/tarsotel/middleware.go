@@ -37,6 +37,11 @@ const SystemName = "tars"
 // the first maxCodes seen are built per call.
 const maxCodes = 64
 
+// maxMethods bounds the methods whose names and attributes are cached;
+// calls of methods beyond it (a client calling names it is given) build
+// them per call.
+const maxMethods = 1024
+
 // maxPeers bounds the client peer attributes cached per method and code;
 // past it the cache starts again empty (reconnects to new addresses fill
 // it).
@@ -51,10 +56,15 @@ var systemAttr = semconv.RPCSystemNameKey.String(SystemName)
 // both no-op), it returns a middleware that only calls next.
 //
 // On a client put it first (outermost): its span covers the whole call,
-// retries included, as the semantic conventions ask. The address of the
-// endpoint a call went to is read from Call.Peer once the call returns;
-// EndpointMiddleware, in the chain that runs per attempt after an endpoint
-// is picked, also records every attempt.
+// retries included, as the semantic conventions ask, and it writes the
+// trace context into the status map before the request is encoded (once,
+// for every attempt). Where the call went is read from Call.Endpoint and
+// Call.Peer once it returns (the last endpoint tried); EndpointMiddleware,
+// in the per-attempt chain (tars.WithEndpointMiddleware), also records
+// every attempt.
+//
+// Without a tracer provider nothing is propagated either: a server with
+// metrics only does not pass its caller's trace context on.
 func NewMiddleware(opts ...Option) (tars.Middleware, error) {
 	cfg := newConfig(opts)
 	m := &instr{prop: cfg.prop, filter: cfg.filter, serverErr: cfg.serverErr,
@@ -304,6 +314,20 @@ func (m *instr) method(call *tars.Call) *methodInfo {
 	if mi, ok := old[k]; ok {
 		return mi
 	}
+	mi := newMethod(call)
+	if len(old) >= maxMethods {
+		return mi
+	}
+	next := make(map[methodKey]*methodInfo, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[k] = mi
+	m.methods.Store(&next)
+	return mi
+}
+
+func newMethod(call *tars.Call) *methodInfo {
 	name := call.Servant + "/" + call.Method
 	kind := trace.SpanKindClient
 	if call.Server {
@@ -317,12 +341,6 @@ func (m *instr) method(call *tars.Call) *methodInfo {
 	mi.startOpts = []trace.SpanStartOption{trace.WithSpanKind(kind)}
 	codes := map[tars.Code]*codeInfo{}
 	mi.codes.Store(&codes)
-	next := make(map[methodKey]*methodInfo, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	next[k] = mi
-	m.methods.Store(&next)
 	return mi
 }
 

@@ -505,3 +505,27 @@ func TestGlobalProviders(t *testing.T) {
 		t.Error("server span is not the client span's child")
 	}
 }
+
+// TestManyMethods: methods past the cache (a client calling names it is
+// given) still get their own names and attributes.
+func TestManyMethods(t *testing.T) {
+	p := newPipeline(t)
+	mw := middleware(t, tarsotel.WithTracerProvider(p.tp), tarsotel.WithMeterProvider(p.mp))
+	const n = 1100
+	invoke := mw(func(context.Context, *tars.Call) error { return nil })
+	for i := range n {
+		if err := invoke(context.Background(), &tars.Call{Servant: "App.Server.Obj", Method: fmt.Sprint("m", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spans := p.rec.Ended()
+	if len(spans) != n {
+		t.Fatalf("%d spans", len(spans))
+	}
+	for i, s := range spans {
+		want := fmt.Sprint("App.Server.Obj/m", i)
+		if s.Name() != want || attrs(s)["rpc.method"].AsString() != want {
+			t.Fatalf("span %d: %s, rpc.method %s", i, s.Name(), attrs(s)["rpc.method"].AsString())
+		}
+	}
+}
