@@ -117,21 +117,18 @@ func (r *relay) GetUser(ctx context.Context, id int32) (UserService.UserInfo, er
 }
 
 // The TarsGo client filter is registered on TarsGo's process-wide
-// application once; it reads the provider of the running test.
+// application once; it uses the filters of the running test or benchmark,
+// and passes calls through untouched when there are none.
 var (
 	registerOnce sync.Once
 	current      struct {
 		sync.Mutex
-		o tarsGoOTel
+		o *tarsGoOTel
 	}
 )
 
-func TestTraceAcrossTarsGo(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	defer tp.Shutdown(context.Background())
-	w3c := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-	o := tarsGoOTel{tracer: tp.Tracer("tarsgo-contrib-equivalent"), prop: w3c}
+// useTarsGoOTel makes o the TarsGo client filter of the process (nil: none).
+func useTarsGoOTel(o *tarsGoOTel) {
 	current.Lock()
 	current.o = o
 	current.Unlock()
@@ -141,10 +138,23 @@ func TestTraceAcrossTarsGo(t *testing.T) {
 				current.Lock()
 				o := current.o
 				current.Unlock()
+				if o == nil {
+					return next(ctx, msg, invoke, timeout)
+				}
 				return o.clientFilter(next)(ctx, msg, invoke, timeout)
 			}
 		})
 	})
+}
+
+func TestTraceAcrossTarsGo(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer tp.Shutdown(context.Background())
+	w3c := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	o := tarsGoOTel{tracer: tp.Tracer("tarsgo-contrib-equivalent"), prop: w3c}
+	useTarsGoOTel(&o)
+	defer useTarsGoOTel(nil)
 
 	mw, err := tarsotel.NewMiddleware(tarsotel.WithTracerProvider(tp))
 	if err != nil {
