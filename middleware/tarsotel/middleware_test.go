@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
@@ -377,7 +378,7 @@ func TestMetrics(t *testing.T) {
 		opts    []tarsotel.Option
 		buckets []float64
 	}{
-		{"semconv buckets", nil, tarsotel.DurationBuckets},
+		{"semconv buckets", nil, tarsotel.DurationBuckets()},
 		{"own buckets", []tarsotel.Option{tarsotel.WithDurationBuckets(0.001, 0.1)}, []float64{0.001, 0.1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -527,5 +528,40 @@ func TestManyMethods(t *testing.T) {
 		if s.Name() != want || attrs(s)["rpc.method"].AsString() != want {
 			t.Fatalf("span %d: %s, rpc.method %s", i, s.Name(), attrs(s)["rpc.method"].AsString())
 		}
+	}
+}
+
+// TestSemconvBuckets: the default buckets are those semconv v1.43.0's own
+// instruments (rpcconv) use.
+func TestSemconvBuckets(t *testing.T) {
+	p := newPipeline(t)
+	meter := p.mp.Meter("semconv")
+	sd, err := rpcconv.NewServerCallDuration(meter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, err := rpcconv.NewClientCallDuration(meter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.Inst().Record(context.Background(), 0.001)
+	cd.Inst().Record(context.Background(), 0.001)
+	var rm metricdata.ResourceMetrics
+	if err := p.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+				n++
+				if !slices.Equal(dp.Bounds, tarsotel.DurationBuckets()) {
+					t.Errorf("%s: semconv bounds %v, ours %v", m.Name, dp.Bounds, tarsotel.DurationBuckets())
+				}
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d histograms", n)
 	}
 }

@@ -11,10 +11,12 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
-// DurationBuckets are the bucket boundaries, in seconds, of the
+// DurationBuckets returns the default bucket boundaries, in seconds, of the
 // call-duration histograms: those the semantic conventions v1.43.0 give
-// rpc.server.call.duration and rpc.client.call.duration.
-var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+// rpc.server.call.duration and rpc.client.call.duration (5 ms to 10 s).
+func DurationBuckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+}
 
 // An Option configures NewMiddleware.
 type Option interface {
@@ -45,7 +47,7 @@ func newConfig(opts []Option) config {
 		tp:      tracenoop.NewTracerProvider(),
 		mp:      metricnoop.NewMeterProvider(),
 		prop:    propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
-		buckets: DurationBuckets,
+		buckets: DurationBuckets(),
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -121,7 +123,7 @@ func WithMetricAttributes(attrs ...attribute.KeyValue) Option {
 }
 
 // WithDurationBuckets sets the bucket boundaries, in seconds, of both
-// call-duration histograms (default DurationBuckets).
+// call-duration histograms (default DurationBuckets()).
 func WithDurationBuckets(bounds ...float64) Option {
 	return optionFunc(func(c *config) { c.buckets = append([]float64(nil), bounds...) })
 }
