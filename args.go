@@ -6,6 +6,7 @@ import (
 
 	"github.com/gotars/tars/codec"
 	"github.com/gotars/tars/codec/reflectcodec"
+	"github.com/gotars/tars/internal/paramcodec"
 	"github.com/gotars/tars/protocol"
 )
 
@@ -18,6 +19,12 @@ import (
 //     generated Dispatch writes it);
 //   - JSON (5): a JSON object keyed by parameter name, the return value under
 //     "tars_ret".
+//
+// Decoding is bounded by a budget: the bytes of Go memory the decoded
+// parameters may take, for the whole body (in TUP, the UniAttribute map and
+// every parameter together). 0 means codec.DefaultBudget(len(buf)) (twice
+// the body plus 1 MiB); a negative budget is no bound. Past it, decoding
+// fails with a *codec.Error wrapping codec.ErrBudget.
 
 // errTUPEmpty: a TUP body without a single attribute where parameters were
 // due. In an answer it means the server failed without saying why: TarsGo's
@@ -37,9 +44,10 @@ func tupName(p reflectcodec.Param) string {
 }
 
 func encodeParams(ps *reflectcodec.Params, version int16, w *codec.Writer, v any) error {
+	pc := paramcodec.Of(ps)
 	switch version {
 	case VersionTARS:
-		return ps.Encode(w, v)
+		return pc.Encode(w, v)
 	case VersionTUP:
 		type span struct {
 			name       string
@@ -51,7 +59,7 @@ func encodeParams(ps *reflectcodec.Params, version int16, w *codec.Writer, v any
 		defer putWriter(sub)
 		for i, p := range params {
 			start := len(sub.Bytes())
-			if err := ps.EncodeParam(sub, i, v, 0); err != nil {
+			if err := pc.EncodeParam(sub, i, v, 0); err != nil {
 				return err
 			}
 			spans = append(spans, span{tupName(p), start, len(sub.Bytes())})
@@ -68,7 +76,7 @@ func encodeParams(ps *reflectcodec.Params, version int16, w *codec.Writer, v any
 		protocol.EncodeTUPAttrs(w, attrs)
 		return nil
 	case VersionJSON:
-		b, err := ps.AppendJSON(w.Bytes(), v)
+		b, err := pc.AppendJSON(w.Bytes(), v)
 		if err != nil {
 			return err
 		}
@@ -86,21 +94,30 @@ func sortAttrs(a []protocol.TUPAttr) {
 	}
 }
 
-func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) error {
+// decodeParams decodes the body buf of the given version into v within
+// budget bytes of Go memory (0: the default for len(buf); < 0: no bound).
+func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any, budget int) error {
+	if budget == 0 {
+		budget = codec.DefaultBudget(len(buf))
+	}
+	pc := paramcodec.Of(ps)
 	switch version {
 	case VersionTARS:
 		var r codec.Reader
 		r.Reset(buf)
-		return ps.Decode(&r, v)
+		r.SetBudget(budget)
+		return pc.Decode(&r, v)
 	case VersionTUP:
-		attrs, err := protocol.DecodeTUP(buf)
+		var r codec.Reader
+		r.Reset(buf)
+		r.SetBudget(budget)
+		attrs, err := protocol.DecodeTUPFrom(&r)
 		if err != nil {
 			return err
 		}
 		if len(attrs) == 0 && len(ps.Params()) > 0 {
 			return errTUPEmpty
 		}
-		var r codec.Reader
 		for i, p := range ps.Params() {
 			val, ok := attrs[tupName(p)]
 			if !ok && p.Tag == 0 {
@@ -109,20 +126,36 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any) err
 			if !ok {
 				return fmt.Errorf("TUP parameter %q missing", tupName(p))
 			}
+			left := r.Budget() // one budget for the map and every parameter
 			r.Reset(val)
-			if err := ps.DecodeParam(&r, i, v, 0); err != nil {
+			r.SetBudget(left)
+			if err := pc.DecodeParam(&r, i, v, 0); err != nil {
 				return err
 			}
 		}
 		return nil
 	case VersionJSON:
-		return ps.DecodeJSON(buf, v)
+		return pc.DecodeJSON(buf, v, budget)
 	}
 	return badVersion(version)
 }
 
-func decodeArgs(m *method, version int16, buf []byte, req any) error {
-	return decodeParams(m.in, version, buf, req)
+// decodeArgs decodes a request body into req within the default budget.
+// (It is decodeArgsBudget(m, version, buf, req, 0), for the callers that do
+// not choose a budget.)
+// rpcDecodeBudget is the Go memory a server or a client lets the decoding
+// of one body take by default: 7× the body plus 64 KiB — above what
+// ordinary values take (up to ~6.3× for many small maps), below the
+// cheapest hostile shape (a list of empty strings, 8×), which therefore
+// fails before anything is allocated.
+func rpcDecodeBudget(n int) int { return 7*n + 64<<10 }
+
+// decodeArgsBudget decodes a request body into req, the decoded parameters
+// taking at most budget bytes of Go memory: 0 is codec.DefaultBudget(len(buf)),
+// negative is no bound. Past the budget it fails with a *codec.Error wrapping
+// codec.ErrBudget (the server answers CodeServerDecodeErr).
+func decodeArgsBudget(m *method, version int16, buf []byte, req any, budget int) error {
+	return decodeParams(m.in, version, buf, req, budget)
 }
 
 func encodeArgs(m *method, version int16, w *codec.Writer, req any) error {
@@ -141,9 +174,13 @@ func encodeResults(m *method, version int16, w *codec.Writer, rsp any) error {
 	return encodeParams(m.out, version, w, rsp)
 }
 
-func decodeResults(m *method, version int16, buf []byte, rsp any) error {
+// decodeResults decodes a response body into rsp within the default budget
+// (decodeResultsBudget with budget 0).
+// decodeResultsBudget decodes a response body into rsp within budget bytes
+// of Go memory, as decodeArgsBudget.
+func decodeResultsBudget(m *method, version int16, buf []byte, rsp any, budget int) error {
 	if m.out == nil {
 		return nil
 	}
-	return decodeParams(m.out, version, buf, rsp)
+	return decodeParams(m.out, version, buf, rsp, budget)
 }

@@ -333,7 +333,11 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	if resp.Ret != CodeSuccess {
 		return &Error{Code: resp.Ret, Message: resp.ResultDesc}
 	}
-	if err := decodeResults(m, call.Version, resp.Buffer, call.Response); err != nil {
+	budget := c.cfg.decodeBudget
+	if budget == 0 {
+		budget = rpcDecodeBudget(len(resp.Buffer))
+	}
+	if err := decodeResultsBudget(m, call.Version, resp.Buffer, call.Response, budget); err != nil {
 		if errors.Is(err, errTUPEmpty) {
 			// iRet 0 and no results: a TarsGo server's answer to a TUP
 			// call whose handler failed (it drops the code from TUP

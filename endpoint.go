@@ -20,12 +20,12 @@ type Service struct {
 	eps  []*method
 }
 
-// NewService declares the TARS interface name. It panics if name is not a
-// valid TARS identifier: declarations run at start-up, where a mistake must
-// stop the program.
+// NewService declares the TARS interface name. It panics with a *DeclError
+// (as NewEndpoint does) if name is not a valid TARS identifier: declarations
+// run at start-up, where a mistake must stop the program.
 func NewService(name string) *Service {
 	if !isIdent(name) {
-		panic(fmt.Sprintf("tars.NewService: %q is not a valid TARS identifier", name))
+		panic(&DeclError{Service: name, Err: fmt.Errorf("%q is not a valid TARS identifier", name)})
 	}
 	return &Service{name: name}
 }
@@ -122,7 +122,9 @@ func (m *method) info() MethodInfo {
 //
 //   - Req is always a parameter list: a struct whose fields are the in
 //     parameters, tagged 1, 2, …, n in order (Void for none). A field's
-//     name= (or its Go name in lowerCamel) is the IDL parameter name.
+//     name= (or its Go name in lowerCamel) is the IDL parameter name;
+//     require and default= are refused on parameters (TARS has neither:
+//     every parameter is always written and must be present).
 //   - Resp is the return value itself (tag 0), of any TARS type — a struct,
 //     a vector, a scalar — unless it embeds Results; Void means void.
 //   - A Resp that embeds Results is a result list: a field tagged 0 is the
@@ -161,15 +163,19 @@ func (e *Endpoint[Req, Resp]) Service() *Service { return e.m.svc }
 // Info describes the endpoint's parameters as the wire carries them.
 func (e *Endpoint[Req, Resp]) Info() MethodInfo { return e.m.info() }
 
-// DeclError reports an endpoint declaration that breaks the parameter rule
-// or uses a type TARS cannot carry.
+// DeclError reports a declaration that cannot stand: a service name that is
+// not a TARS identifier (NewService; Method is then ""), or an endpoint that
+// breaks the parameter rule or uses a type TARS cannot carry (NewEndpoint).
 type DeclError struct {
 	Service, Method string
 	Err             error
 }
 
-// Error names the method and the cause.
+// Error names the service or method and the cause.
 func (e *DeclError) Error() string {
+	if e.Method == "" {
+		return fmt.Sprintf("tars: service %q: %v", e.Service, e.Err)
+	}
 	return fmt.Sprintf("tars: endpoint %s.%s: %v", e.Service, e.Method, e.Err)
 }
 

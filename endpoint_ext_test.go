@@ -70,6 +70,22 @@ func TestEndpointDeclarationRule(t *testing.T) {
 			}, tars.Void](svc, "g")
 		}, "used twice"},
 		{"out name clash", func() { tars.NewEndpoint[goodArgs, dupName](svc, "h") }, "used twice"},
+		{"require on a parameter", func() {
+			tars.NewEndpoint[struct {
+				A int32 `tars:"1,require"`
+			}, tars.Void](svc, "j")
+		}, "require has no meaning on a parameter"},
+		{"default on a parameter", func() {
+			tars.NewEndpoint[struct {
+				A string `tars:"1,default=x"`
+			}, tars.Void](svc, "k")
+		}, "default= has no meaning on a parameter"},
+		{"default on an out parameter", func() {
+			tars.NewEndpoint[goodArgs, struct {
+				tars.Results
+				Ret int32 `tars:"0,default=1"`
+			}](svc, "l")
+		}, "default= has no meaning on a parameter"},
 		{"ok", func() { tars.NewEndpoint[goodArgs, int32](svc, "ok") }, ""},
 		{"declared twice", func() { tars.NewEndpoint[goodArgs, int32](svc, "ok") }, "declared twice"},
 	}
@@ -105,5 +121,17 @@ func TestMethodInfo(t *testing.T) {
 	}
 	if got := len(userapi.UserService.Methods()); got != 6 {
 		t.Fatalf("UserService has %d methods", got)
+	}
+}
+
+// TestNewServiceDeclError: NewService fails as NewEndpoint does, with a
+// *DeclError naming the service.
+func TestNewServiceDeclError(t *testing.T) {
+	for _, name := range []string{"", "1x", "User Service", "a.b"} {
+		err := declare(func() { tars.NewService(name) })
+		var de *tars.DeclError
+		if !errors.As(err, &de) || de.Service != name || de.Method != "" || !strings.Contains(err.Error(), "not a valid TARS identifier") {
+			t.Errorf("NewService(%q): %v, want a *DeclError", name, err)
+		}
 	}
 }

@@ -61,6 +61,7 @@ type clientConfig struct {
 	idleTimeout  time.Duration
 	dialTimeout  time.Duration
 	maxInflight  int
+	decodeBudget int
 	version      int16
 	middleware   []Middleware
 	logger       *slog.Logger
@@ -77,8 +78,8 @@ type clientConfig struct {
 
 // Defaults.
 const (
-	DefaultMaxInvoke    = 10000                     // handlers of one servant running at once
-	DefaultMaxQueue     = 10000                     // requests of one servant waiting for a handler
+	DefaultMaxInvoke    = 1000                      // handlers of one servant running at once
+	DefaultMaxQueue     = 1000                      // requests of one servant waiting for a handler
 	DefaultQueueTimeout = 5 * time.Second           // the longest a request waits for a handler
 	DefaultTimeout      = 3 * time.Second           // a call's timeout when ctx has no deadline (TarsGo's)
 	DefaultConns        = 2                         // connections per endpoint
@@ -392,14 +393,20 @@ func WithMemoryBudget(bytes int64) ServerOption { return memoryBudgetOption(byte
 type decodeBudgetOption int
 
 func (o decodeBudgetOption) applyServer(c *serverConfig) { c.decodeBudget = int(o) }
+func (o decodeBudgetOption) applyClient(c *clientConfig) { c.decodeBudget = int(o) }
 func (o decodeBudgetOption) check() error                { return atLeastZero("WithDecodeBudget", int(o)) }
 func (o decodeBudgetOption) String() string              { return fmt.Sprintf("WithDecodeBudget(%d)", int(o)) }
 
-// WithDecodeBudget bounds the Go memory that decoding one request's
-// parameters may allocate, in bytes (0, the default: a small multiple of
-// the request's size). A request over it is answered CodeServerDecodeErr:
-// a hostile frame cannot make the server allocate many times its size.
-func WithDecodeBudget(bytes int) ServerOption { return decodeBudgetOption(bytes) }
+// WithDecodeBudget bounds the Go memory that decoding one body's parameters
+// may allocate, in bytes (0, the default: 7× the body plus 64 KiB; ordinary
+// values with many small maps take up to ~6.3× their wire size, a list of
+// empty strings 8×). A server answers
+// a request over it CodeServerDecodeErr; a client fails the call with
+// CodeClientDecodeErr: a hostile frame cannot make either allocate many
+// times its size. A server also charges the decode budget of each request
+// larger than 4 KiB to its memory budget (WithMemoryBudget) while the call
+// runs, answering CodeServerOverload when that is exhausted.
+func WithDecodeBudget(bytes int) Option { return decodeBudgetOption(bytes) }
 
 type middlewareOption struct{ mw []Middleware }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/protocol"
 	"github.com/gotars/tars/transport"
 )
@@ -39,14 +40,23 @@ type Server struct {
 	// Handlers' parents, cancelled when Shutdown gives up. Several, so
 	// that concurrent handlers do not all take one context's lock to
 	// attach their deadlines.
-	bases    [baseShards]context.Context
-	cancels  [baseShards]context.CancelFunc
-	tasks    [baseShards]taskSet // admitted, not yet answered
-	idle     chan *task          // idle workers wait here for their next request
-	quit     chan struct{}       // closed by Shutdown: idle workers exit
-	quitOnce sync.Once
-	stopping atomic.Bool // the grace has expired: no handler starts
+	bases   [baseShards]context.Context
+	cancels [baseShards]context.CancelFunc
+	tasks   [baseShards]taskSet // admitted, not yet answered
+	idle    chan *task          // idle workers wait here for their next request
+	quit    chan struct{}       // closed by Shutdown: idle workers exit
+	// Worker goroutines: at most as many as the servants' places, so that
+	// a burst cannot start more while workers are finishing.
+	workers    atomic.Int64
+	maxWorkers atomic.Int64
+	readyMu    sync.Mutex
+	ready      []*task       // admitted, holding a place, waiting for a worker
+	readySig   chan struct{} // wakes an idle worker for ready
+	quitOnce   sync.Once
+	stopping   atomic.Bool // the grace has expired: no handler starts
 
+	regMu   sync.Mutex
+	regs    []announced // withdrawn by Shutdown before it drains
 	logs    rateLog
 	counts  serverCounts
 	reconn  []byte // the _reconnect_ push
@@ -113,7 +123,7 @@ type serverMethod struct {
 // start-up, where a mistake must stop the program.
 func NewServer(opts ...ServerOption) *Server {
 	s := &Server{cfg: newServerConfig(opts), table: map[string]*adapter{}}
-	s.idle, s.quit = make(chan *task), make(chan struct{})
+	s.quit = make(chan struct{})
 	s.inflight.zero = make(chan struct{})
 	for i := range s.bases {
 		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
@@ -188,7 +198,8 @@ func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h 
 	sv := s.table[servant]
 	if sv == nil {
 		sv = &adapter{name: servant, methods: map[string]*serverMethod{},
-			limits: s.cfg.servantLimits[servant].over(s.cfg.limits)}
+			limits: s.cfg.servantLimits[servant].over(s.cfg.limits),
+			idle:   make(chan *task), readySig: make(chan struct{}, 1)}
 		s.table[servant] = sv
 	}
 	if _, dup := sv.methods[e.m.name]; dup {
@@ -202,6 +213,11 @@ func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h 
 func (s *Server) Serve(ln net.Listener) error {
 	return mapClosed(s.tr.Serve(ln))
 }
+
+// ServeConn serves one connection made elsewhere — an in-memory pipe
+// (package tarstest), a socket handed over — as Serve serves those it
+// accepts, until Shutdown; it returns at once.
+func (s *Server) ServeConn(nc net.Conn) { s.tr.ServeConn(nc) }
 
 // ServePacket serves UDP requests read from pc until Shutdown: one frame per
 // datagram, each answered with one datagram. It returns ErrServerClosed
@@ -220,11 +236,48 @@ func mapClosed(err error) error {
 	return err
 }
 
+type announced struct {
+	r   discovery.Registrar
+	reg discovery.Registration
+}
+
+// Announce registers regs with r now (a servant's endpoint in Consul, say;
+// call it once the server is listening, so that health checks pass) and
+// withdraws them when Shutdown begins, before the calls in flight drain, so
+// that clients stop picking this server while it finishes. It returns the
+// first registration error; what was registered stays announced.
+func (s *Server) Announce(ctx context.Context, r discovery.Registrar, regs ...discovery.Registration) error {
+	for _, reg := range regs {
+		if err := r.Register(ctx, reg); err != nil {
+			return fmt.Errorf("tars: announcing %s at %s: %w", reg.Servant, reg.Endpoint.Address, err)
+		}
+		s.regMu.Lock()
+		s.regs = append(s.regs, announced{r, reg})
+		s.regMu.Unlock()
+	}
+	return nil
+}
+
+// withdraw deregisters what Announce registered, within ctx.
+func (s *Server) withdraw(ctx context.Context) {
+	s.regMu.Lock()
+	regs := s.regs
+	s.regs = nil
+	s.regMu.Unlock()
+	for _, a := range regs {
+		if err := a.r.Deregister(ctx, a.reg); err != nil && s.cfg.logger != nil {
+			s.cfg.logger.Warn("tars: withdrawing an announcement failed", "servant", a.reg.Servant,
+				"endpoint", a.reg.Endpoint.Address.String(), "err", err)
+		}
+	}
+}
+
 // shutdownLinger is how long Shutdown lets queued answers reach their
 // peers before it closes the connections.
 const shutdownLinger = time.Second
 
-// Shutdown stops the server gracefully: it stops accepting connections,
+// Shutdown stops the server gracefully: it withdraws what Announce
+// registered, stops accepting connections,
 // tells every connection's client to move to a new connection (the TARS
 // "_reconnect_" push), lets the calls admitted so far run and their answers
 // go out, then closes every connection. Requests that arrive meanwhile are
@@ -236,6 +289,7 @@ const shutdownLinger = time.Second
 // moment to reach their peers, the connections are closed and ctx's error
 // is returned. Once Shutdown has returned, no handler starts.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.withdraw(ctx)
 	done := s.inflight.close()
 	s.tr.StopAccepting()
 	for _, c := range s.tr.Conns() {
@@ -359,6 +413,10 @@ func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 	s.admit(sv, t)
 }
 
+// smallRequest is the largest request body whose decoding is not charged
+// to the memory budget.
+const smallRequest = 4 << 10
+
 // answerMargin is how much of a caller's timeout a queued request leaves
 // unused, so that a CodeServerQueueTimeout answer reaches the caller before
 // it gives up on its own; a handler is not started with less than that
@@ -388,23 +446,57 @@ func (s *Server) admit(sv *adapter, t *task) {
 	sv.mu.Unlock()
 }
 
-// start hands t to an idle worker, or starts one. The worker holds one of
-// t's servant's running places.
+// start hands t to an idle worker of its servant, or starts one while the
+// servant has fewer workers than places; else one of its workers about to
+// finish takes it (ready). So a servant's worker goroutines never outnumber
+// its places. The worker holds one of the servant's running places.
 func (s *Server) start(t *task) {
+	sv := t.sv
 	select {
-	case s.idle <- t:
+	case sv.idle <- t:
+		return
 	default:
-		go s.worker(t)
+	}
+	if sv.workers.Add(1) <= int64(sv.limits.MaxInvoke) {
+		go s.worker(sv, t)
+		return
+	}
+	sv.workers.Add(-1)
+	sv.readyMu.Lock()
+	sv.ready = append(sv.ready, t)
+	sv.readyMu.Unlock()
+	select {
+	case sv.readySig <- struct{}{}:
+	default:
 	}
 }
 
-func (s *Server) worker(t *task) {
+// takeReady returns a task waiting for a worker, if any.
+func (sv *adapter) takeReady() *task {
+	sv.readyMu.Lock()
+	defer sv.readyMu.Unlock()
+	if len(sv.ready) == 0 {
+		return nil
+	}
+	t := sv.ready[0]
+	sv.ready[0] = nil
+	sv.ready = sv.ready[1:]
+	if len(sv.ready) == 0 {
+		sv.ready = nil
+	}
+	return t
+}
+
+func (s *Server) worker(sv *adapter, t *task) {
+	defer sv.workers.Add(-1)
 	var timer *time.Timer
 	for {
 		for t != nil {
 			s.run(t)
 			s.release(t)
-			t = s.next(t.sv)
+			if t = s.next(sv); t == nil {
+				t = sv.takeReady()
+			}
 		}
 		if timer == nil {
 			timer = time.NewTimer(workerIdle)
@@ -412,9 +504,13 @@ func (s *Server) worker(t *task) {
 			timer.Reset(workerIdle)
 		}
 		select {
-		case t = <-s.idle:
+		case t = <-sv.idle:
+		case <-sv.readySig:
+			t = sv.takeReady()
 		case <-timer.C:
-			return
+			if t = sv.takeReady(); t == nil {
+				return
+			}
 		case <-s.quit:
 			timer.Stop()
 			return
@@ -495,8 +591,26 @@ func (s *Server) run(t *task) {
 		Context: req.Context, Status: req.Status,
 		Timeout: time.Duration(req.Timeout) * time.Millisecond,
 	}
+	// Decoding may allocate up to its budget; the budget comes out of the
+	// server's memory budget until the call is done, so that many large
+	// requests at once cannot take more than the server has to give.
+	budget := s.cfg.decodeBudget
+	if budget == 0 {
+		budget = rpcDecodeBudget(len(req.Buffer))
+	}
+	if len(req.Buffer) > smallRequest {
+		// Small requests are bounded by the servants' places; large ones
+		// share the memory budget.
+		if !s.budget.TryReserve(budget) {
+			t.state.Store(taskRunning)
+			s.counts.overload.Add(1)
+			s.finish(t, Errorf(CodeServerOverload, "server memory budget exhausted (decoding needs up to %d bytes)", budget))
+			return
+		}
+		defer s.budget.Release(budget)
+	}
 	rq := sm.newReq()
-	if err := decodeArgs(sm.m, req.Version, req.Buffer, rq); err != nil {
+	if err := decodeArgsBudget(sm.m, req.Version, req.Buffer, rq, budget); err != nil {
 		t.state.Store(taskRunning)
 		s.counts.decodeErr.Add(1)
 		s.finish(t, wrapError(CodeServerDecodeErr, err))
@@ -687,6 +801,14 @@ type adapter struct {
 	name    string
 	methods map[string]*serverMethod
 	limits  ServantLimits
+
+	// Worker goroutines: at most MaxInvoke, so that a burst cannot start
+	// more while workers are finishing.
+	idle     chan *task // idle workers wait here for their next request
+	workers  atomic.Int64
+	readyMu  sync.Mutex
+	ready    []*task       // admitted, holding a place, waiting for a worker
+	readySig chan struct{} // wakes an idle worker for ready
 
 	mu      sync.Mutex
 	running int

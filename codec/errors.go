@@ -23,6 +23,9 @@ var (
 	ErrTooLong = errors.New("tars: length out of bounds")
 	// ErrOutOfRange: an integer on the wire does not fit the Go field.
 	ErrOutOfRange = errors.New("tars: value out of range")
+	// ErrBudget: decoding would allocate more Go memory than the Reader's
+	// budget allows (Reader.SetBudget).
+	ErrBudget = errors.New("tars: decode memory budget exceeded")
 	// ErrMalformed: the stream is not well-formed (a stray STRUCT_END, a
 	// SIMPLE_LIST without its byte head, a map entry with the wrong tag, ...).
 	ErrMalformed = errors.New("tars: malformed stream")
@@ -77,5 +80,5 @@ func newError(kind error, off, tag int, expected, found string) *Error {
 // Errorf builds an *Error at the Reader's current offset. Higher layers use it
 // to report problems in the same shape as the Reader does.
 func (r *Reader) Errorf(kind error, tag int, expected, found string) *Error {
-	return newError(kind, r.off, tag, expected, found)
+	return newError(kind, r.w.Off, tag, expected, found)
 }

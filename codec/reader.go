@@ -5,78 +5,125 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/gotars/tars/internal/wire"
 )
 
 // Reader reads TARS-encoded values from a byte slice. Every read is bounds
 // checked; lengths are bounded by the remaining input and by Limits; nesting is
-// bounded by Limits.MaxDepth. No input makes a Reader panic.
+// bounded by Limits.MaxDepth; the Go memory that decoders allocate for one
+// input is bounded by the Reader's budget (see SetBudget). No input makes a
+// Reader panic.
 //
 // The low-level methods (ReadHead, IntBody, StringBody, ...) read the body of a
 // value whose head the caller already has; the tag-addressed methods (Int32,
 // String, StringMap, ...) follow TarsGo's generated code: they skip fields with
 // smaller tags and report a missing field as absent or, when required, as
 // ErrRequiredMissing.
-//
-// The Try methods (TryHead, TryIntBody, ...) are inlinable fast paths for hot
-// loops that fall back to the general methods.
 type Reader struct {
-	buf   []byte
-	off   int
-	depth int
-	lim   Limits
+	w wire.Reader // the only field: a *Reader converts to a *wire.Reader
 }
 
-// NewReader returns a Reader over b with DefaultLimits.
-func NewReader(b []byte) *Reader { return &Reader{buf: b, lim: DefaultLimits} }
+// The layouts of Reader and wire.Reader are the same (a compile-time check).
+var _ [0]struct{} = [unsafe.Sizeof(Reader{}) - unsafe.Sizeof(wire.Reader{})]struct{}{}
 
-// Reset points the Reader at b, keeping its limits.
+// NewReader returns a Reader over b with DefaultLimits and the default
+// budget for len(b) bytes (DefaultBudget).
+func NewReader(b []byte) *Reader {
+	return &Reader{w: wire.Reader{Buf: b, MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxElements,
+		MaxBytes: DefaultMaxBytes, Budget: DefaultBudget(len(b))}}
+}
+
+// Reset points the Reader at b, keeping its limits. The budget becomes the
+// default for len(b) bytes (DefaultBudget): a new input is a new value; call
+// SetBudget after Reset to choose another.
 func (r *Reader) Reset(b []byte) {
-	r.buf, r.off, r.depth = b, 0, 0
+	r.w.Buf, r.w.Off, r.w.Depth = b, 0, 0
+	r.w.Budget = DefaultBudget(len(b))
 }
 
 // SetLimits replaces the Reader's limits; zero fields take the defaults.
-func (r *Reader) SetLimits(l Limits) { r.lim = l.withDefaults() }
+func (r *Reader) SetLimits(l Limits) {
+	l = l.withDefaults()
+	r.w.MaxDepth, r.w.MaxElements, r.w.MaxBytes = l.MaxDepth, l.MaxElements, l.MaxBytes
+}
 
 // Limits returns the limits in force.
-func (r *Reader) Limits() Limits { return *r.limits() }
+func (r *Reader) Limits() Limits {
+	r.limits()
+	return Limits{MaxDepth: r.w.MaxDepth, MaxElements: r.w.MaxElements, MaxBytes: r.w.MaxBytes}
+}
 
-// limits returns the limits, filling in the defaults for a zero Reader.
-func (r *Reader) limits() *Limits {
-	if r.lim.MaxDepth == 0 {
-		r.lim = r.lim.withDefaults()
+// limits fills in the default limits for a zero Reader.
+func (r *Reader) limits() *wire.Reader {
+	if r.w.MaxDepth == 0 {
+		r.SetLimits(Limits{})
 	}
-	return &r.lim
+	return &r.w
+}
+
+// SetBudget sets how many bytes of Go memory the decoders may still allocate
+// for the value read from the rest of the input: n ≥ 0 is n bytes, n < 0 is
+// no bound. Reset sets the default, DefaultBudget(len(input)). Strings,
+// slices, maps and pointers that a decoder makes are charged at their Go
+// size (see Charge); past the budget, decoding fails with an *Error wrapping
+// ErrBudget.
+func (r *Reader) SetBudget(n int) {
+	if n < 0 {
+		n = math.MaxInt
+	}
+	r.w.Budget = n
+}
+
+// Budget returns the bytes of Go memory the decoders may still allocate.
+func (r *Reader) Budget() int { return r.w.Budget }
+
+// Charge takes n bytes from the budget, for memory a decoder is about to
+// allocate; it fails with an *Error wrapping ErrBudget, taking nothing, when
+// fewer are left. A type's UnmarshalTARS calls it before it allocates in
+// proportion to a length read from the input (the Reader's own methods
+// charge what they allocate).
+func (r *Reader) Charge(n int) error {
+	if n <= r.w.Budget {
+		r.w.Budget -= n
+		return nil
+	}
+	return r.budgetError(n)
+}
+
+func (r *Reader) budgetError(n int) *Error {
+	return r.Errorf(ErrBudget, -1, "at most "+strconv.Itoa(r.w.Budget)+" more bytes of decoded Go memory", strconv.Itoa(n)+" bytes")
 }
 
 // Offset returns the number of bytes consumed.
-func (r *Reader) Offset() int { return r.off }
+func (r *Reader) Offset() int { return r.w.Off }
 
 // Remaining returns the number of unread bytes.
-func (r *Reader) Remaining() int { return len(r.buf) - r.off }
+func (r *Reader) Remaining() int { return len(r.w.Buf) - r.w.Off }
 
 // Rest returns the unread bytes without consuming them.
-func (r *Reader) Rest() []byte { return r.buf[r.off:] }
+func (r *Reader) Rest() []byte { return r.w.Buf[r.w.Off:] }
 
 // Enter records one more level of nesting and fails with ErrTooDeep past
 // Limits.MaxDepth. Every Enter is paired with a Leave.
 func (r *Reader) Enter() error {
-	r.depth++
-	if r.depth > r.limits().MaxDepth {
-		return r.Errorf(ErrTooDeep, -1, "depth <= "+strconv.Itoa(r.lim.MaxDepth), "deeper nesting")
+	r.w.Depth++
+	if r.w.Depth > r.limits().MaxDepth {
+		return r.Errorf(ErrTooDeep, -1, "depth <= "+strconv.Itoa(r.w.MaxDepth), "deeper nesting")
 	}
 	return nil
 }
 
 // Leave undoes one Enter.
-func (r *Reader) Leave() { r.depth-- }
+func (r *Reader) Leave() { r.w.Depth-- }
 
 // ReadHead reads the next head.
 func (r *Reader) ReadHead() (Head, error) {
 	// The common case, a one-byte head of a valid type, without a stack
 	// frame for the error paths.
-	if off := r.off; uint(off) < uint(len(r.buf)) {
-		if b := r.buf[off]; b < 0xF0 && b&0x0F <= byte(SimpleList) {
-			r.off = off + 1
+	if off := r.w.Off; uint(off) < uint(len(r.w.Buf)) {
+		if b := r.w.Buf[off]; b < 0xF0 && b&0x0F <= byte(SimpleList) {
+			r.w.Off = off + 1
 			return Head{Tag: b >> 4, Type: Type(b & 0x0F)}, nil
 		}
 	}
@@ -86,39 +133,39 @@ func (r *Reader) ReadHead() (Head, error) {
 // readHead is ReadHead's general case: a two-byte head, an invalid type or
 // the end of the input.
 func (r *Reader) readHead() (Head, error) {
-	off := r.off
-	if off < 0 || off >= len(r.buf) {
+	off := r.w.Off
+	if off < 0 || off >= len(r.w.Buf) {
 		return Head{}, r.Errorf(ErrTruncated, -1, "head", "end of input")
 	}
-	b := r.buf[off]
+	b := r.w.Buf[off]
 	h := Head{Tag: b >> 4, Type: Type(b & 0x0F)}
 	if b < 0xF0 {
-		r.off = off + 1
+		r.w.Off = off + 1
 	} else {
-		if off+1 >= len(r.buf) {
+		if off+1 >= len(r.w.Buf) {
 			return Head{}, r.Errorf(ErrTruncated, -1, "tag byte", "end of input")
 		}
-		h.Tag = r.buf[off+1]
-		r.off = off + 2
+		h.Tag = r.w.Buf[off+1]
+		r.w.Off = off + 2
 	}
 	if h.Type > SimpleList {
-		return h, newError(ErrInvalidType, r.off-1, int(h.Tag), "type 0..13", h.Type.String())
+		return h, newError(ErrInvalidType, r.w.Off-1, int(h.Tag), "type 0..13", h.Type.String())
 	}
 	return h, nil
 }
 
 // PeekHead returns the next head and its encoded size without consuming it.
 func (r *Reader) PeekHead() (Head, int, error) {
-	off := r.off
+	off := r.w.Off
 	h, err := r.ReadHead()
-	n := r.off - off
-	r.off = off
+	n := r.w.Off - off
+	r.w.Off = off
 	return h, n, err
 }
 
 func (r *Reader) need(n int, tag int, what string) error {
-	if n > len(r.buf)-r.off {
-		return r.Errorf(ErrTruncated, tag, what, strconv.Itoa(len(r.buf)-r.off)+" bytes left")
+	if n > len(r.w.Buf)-r.w.Off {
+		return r.Errorf(ErrTruncated, tag, what, strconv.Itoa(len(r.w.Buf)-r.w.Off)+" bytes left")
 	}
 	return nil
 }
@@ -134,7 +181,7 @@ func (r *Reader) IntBody(h Head, max Type) (int64, error) {
 	if h.Type > max {
 		return 0, r.mismatch(h, intExpect[max])
 	}
-	off, buf := r.off, r.buf
+	off, buf := r.w.Off, r.w.Buf
 	if off < 0 || off > len(buf) {
 		return 0, r.need(1, int(h.Tag), "integer")
 	}
@@ -143,25 +190,25 @@ func (r *Reader) IntBody(h Head, max Type) (int64, error) {
 		if len(buf)-off < 1 {
 			return 0, r.need(1, int(h.Tag), "1 byte")
 		}
-		r.off = off + 1
+		r.w.Off = off + 1
 		return int64(int8(buf[off])), nil
 	case Int2:
 		if len(buf)-off < 2 {
 			return 0, r.need(2, int(h.Tag), "2 bytes")
 		}
-		r.off = off + 2
+		r.w.Off = off + 2
 		return int64(int16(binary.BigEndian.Uint16(buf[off : off+2]))), nil
 	case Int4:
 		if len(buf)-off < 4 {
 			return 0, r.need(4, int(h.Tag), "4 bytes")
 		}
-		r.off = off + 4
+		r.w.Off = off + 4
 		return int64(int32(binary.BigEndian.Uint32(buf[off : off+4]))), nil
 	default: // Int8
 		if len(buf)-off < 8 {
 			return 0, r.need(8, int(h.Tag), "8 bytes")
 		}
-		r.off = off + 8
+		r.w.Off = off + 8
 		return int64(binary.BigEndian.Uint64(buf[off : off+8])), nil
 	}
 }
@@ -186,8 +233,8 @@ func (r *Reader) FloatBody(h Head) (float32, error) {
 		if err := r.need(4, int(h.Tag), "4 bytes"); err != nil {
 			return 0, err
 		}
-		v := math.Float32frombits(binary.BigEndian.Uint32(r.buf[r.off:]))
-		r.off += 4
+		v := math.Float32frombits(binary.BigEndian.Uint32(r.w.Buf[r.w.Off:]))
+		r.w.Off += 4
 		return v, nil
 	}
 	return 0, r.mismatch(h, "ZERO_TAG|FLOAT")
@@ -205,8 +252,8 @@ func (r *Reader) DoubleBody(h Head) (float64, error) {
 		if err := r.need(8, int(h.Tag), "8 bytes"); err != nil {
 			return 0, err
 		}
-		v := math.Float64frombits(binary.BigEndian.Uint64(r.buf[r.off:]))
-		r.off += 8
+		v := math.Float64frombits(binary.BigEndian.Uint64(r.w.Buf[r.w.Off:]))
+		r.w.Off += 8
 		return v, nil
 	}
 	return 0, r.mismatch(h, "ZERO_TAG|FLOAT|DOUBLE")
@@ -218,31 +265,35 @@ func (r *Reader) StringBytesBody(h Head) ([]byte, error) {
 	var n int
 	switch h.Type {
 	case String1:
-		if r.off >= len(r.buf) {
+		if r.w.Off >= len(r.w.Buf) {
 			return nil, r.need(1, int(h.Tag), "string length")
 		}
-		n = int(r.buf[r.off])
-		r.off++
+		n = int(r.w.Buf[r.w.Off])
+		r.w.Off++
 	case String4:
 		if err := r.need(4, int(h.Tag), "string length"); err != nil {
 			return nil, err
 		}
-		n = int(binary.BigEndian.Uint32(r.buf[r.off:]))
-		r.off += 4
+		n = int(binary.BigEndian.Uint32(r.w.Buf[r.w.Off:]))
+		r.w.Off += 4
 	default:
 		return nil, r.mismatch(h, "STRING1|STRING4")
 	}
-	if n > len(r.buf)-r.off || n > r.limits().MaxBytes {
-		return nil, r.Errorf(ErrTooLong, int(h.Tag), "string within "+strconv.Itoa(len(r.buf)-r.off)+" bytes", "length "+strconv.Itoa(n))
+	if n > len(r.w.Buf)-r.w.Off || n > r.limits().MaxBytes {
+		return nil, r.Errorf(ErrTooLong, int(h.Tag), "string within "+strconv.Itoa(len(r.w.Buf)-r.w.Off)+" bytes", "length "+strconv.Itoa(n))
 	}
-	b := r.buf[r.off : r.off+n : r.off+n]
-	r.off += n
+	b := r.w.Buf[r.w.Off : r.w.Off+n : r.w.Off+n]
+	r.w.Off += n
 	return b, nil
 }
 
-// StringBody reads a STRING1 or STRING4 body into a new string.
+// StringBody reads a STRING1 or STRING4 body into a new string, charged to
+// the budget.
 func (r *Reader) StringBody(h Head) (string, error) {
 	b, err := r.StringBytesBody(h)
+	if err == nil && len(b) > 0 && !r.w.Charge(wire.Alloc(len(b))) {
+		return "", r.budgetError(wire.Alloc(len(b)))
+	}
 	return string(b), err
 }
 
@@ -261,8 +312,8 @@ func (r *Reader) lengthField(tag uint8, minBytes, max int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v < 0 || v*int64(minBytes) > int64(len(r.buf)-r.off) || v > int64(max) {
-		return 0, r.Errorf(ErrTooLong, int(tag), "length within "+strconv.Itoa(len(r.buf)-r.off)+" bytes", "length "+strconv.FormatInt(v, 10))
+	if v < 0 || v*int64(minBytes) > int64(len(r.w.Buf)-r.w.Off) || v > int64(max) {
+		return 0, r.Errorf(ErrTooLong, int(tag), "length within "+strconv.Itoa(len(r.w.Buf)-r.w.Off)+" bytes", "length "+strconv.FormatInt(v, 10))
 	}
 	return int(v), nil
 }
@@ -286,7 +337,7 @@ func (r *Reader) MapLen(h Head) (int, error) {
 
 // BytesBody reads a vector<byte> whose head is h. A SIMPLE_LIST is returned
 // aliasing the input; a LIST of byte elements (which some peers send) is
-// collected into a new slice.
+// collected into a new slice, charged to the budget.
 func (r *Reader) BytesBody(h Head) ([]byte, error) {
 	switch h.Type {
 	case SimpleList:
@@ -301,12 +352,15 @@ func (r *Reader) BytesBody(h Head) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		b := r.buf[r.off : r.off+n : r.off+n]
-		r.off += n
+		b := r.w.Buf[r.w.Off : r.w.Off+n : r.w.Off+n]
+		r.w.Off += n
 		return b, nil
 	case List:
 		n, err := r.ListLen(h)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.Charge(wire.Alloc(n)); err != nil {
 			return nil, err
 		}
 		out := make([]byte, n)
@@ -337,7 +391,7 @@ func (r *Reader) Skip(h Head) error {
 		if err := r.need(n, int(h.Tag), strconv.Itoa(n)+" bytes"); err != nil {
 			return err
 		}
-		r.off += n
+		r.w.Off += n
 		return nil
 	case String1, String4:
 		_, err := r.StringBytesBody(h)
@@ -413,13 +467,13 @@ func (r *Reader) SkipField() error {
 // When it meets a larger tag, a STRUCT_END or the end of the input it consumes
 // nothing more and returns found == false.
 func (r *Reader) SkipTo(tag uint8) (h Head, found bool, err error) {
-	for r.off < len(r.buf) {
-		start := r.off
+	for r.w.Off < len(r.w.Buf) {
+		start := r.w.Off
 		if h, err = r.ReadHead(); err != nil {
 			return h, false, err
 		}
 		if h.Type == StructEnd || h.Tag > tag {
-			r.off = start
+			r.w.Off = start
 			return h, false, nil
 		}
 		if h.Tag == tag {
@@ -509,10 +563,14 @@ func (r *Reader) StringMap(tag uint8, require bool) (map[string]string, error) {
 	return r.StringMapBody(h)
 }
 
-// StringMapBody reads a map<string,string> whose head is h.
+// StringMapBody reads a map<string,string> whose head is h; the map and its
+// strings are charged to the budget.
 func (r *Reader) StringMapBody(h Head) (map[string]string, error) {
 	n, err := r.MapLen(h)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.Charge(wire.MapCost(n, wire.StringSize, wire.StringSize)); err != nil {
 		return nil, err
 	}
 	m := make(map[string]string, n)
@@ -540,7 +598,3 @@ func (r *Reader) mapString(tag uint8) (string, error) {
 	}
 	return r.StringBody(h)
 }
-
-// UnsafeString returns a string that shares b's memory. It is for callers that
-// own b and never modify it afterwards.
-func UnsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -4,7 +4,9 @@
 //
 // A Writer appends values to a reusable []byte; a Reader reads them back from a
 // []byte with every length and offset checked against the input, so no input
-// can make it panic, loop or allocate more than the input justifies. Decoding
+// can make it panic, loop or allocate more than the input justifies: decoders
+// charge the Go memory they allocate to the Reader's budget, by default a
+// small multiple of the input (DefaultBudget). Decoding
 // errors are *Error values that name the expected and found wire types, the
 // field tag and the byte offset.
 //
@@ -12,7 +14,10 @@
 // values onto it.
 package codec
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // Type is the 4-bit wire type carried in the low nibble of a head byte.
 type Type uint8
@@ -68,7 +73,7 @@ const MaxTag = 255
 type Limits struct {
 	// MaxDepth bounds the nesting of structs, lists and maps. Default 100.
 	MaxDepth int
-	// MaxElements bounds the length of one list or map. Default 1<<24.
+	// MaxElements bounds the length of one list or map. Default 1<<20.
 	MaxElements int
 	// MaxBytes bounds the length of one string or byte vector. Default 1<<26 (64 MiB).
 	MaxBytes int
@@ -77,9 +82,32 @@ type Limits struct {
 // Default limits (see Limits).
 const (
 	DefaultMaxDepth    = 100
-	DefaultMaxElements = 1 << 24
+	DefaultMaxElements = 1 << 20
 	DefaultMaxBytes    = 1 << 26
 )
+
+// The default decode budget (see Reader.SetBudget) for n bytes of input is
+// DefaultBudgetFactor*n + DefaultBudgetSlack bytes of Go memory: decoded
+// values a little larger than their encoding pass, while a hostile input
+// whose decoding would cost many times its size (a list of empty strings
+// costs 16 bytes of Go per 2 bytes of wire) fails after allocating at most
+// that much.
+const (
+	DefaultBudgetFactor = 2
+	DefaultBudgetSlack  = 1 << 20
+)
+
+// DefaultBudget returns the default decode budget for n bytes of input:
+// DefaultBudgetFactor*n + DefaultBudgetSlack.
+func DefaultBudget(n int) int {
+	if n < 0 {
+		n = 0
+	}
+	if n > (math.MaxInt-DefaultBudgetSlack)/DefaultBudgetFactor {
+		return math.MaxInt
+	}
+	return DefaultBudgetFactor*n + DefaultBudgetSlack
+}
 
 // DefaultLimits are the limits a Reader uses unless told otherwise.
 var DefaultLimits = Limits{MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxElements, MaxBytes: DefaultMaxBytes}

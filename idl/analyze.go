@@ -571,6 +571,12 @@ func (a *analyzer) fields(st *types.Struct, owner string, pos token.Pos, params 
 		if tag.Skip {
 			continue
 		}
+		if params && tag.Require { // as reflectcodec.StructParams refuses them
+			a.errorf(fpos, what, "require has no meaning on a parameter (every parameter is always written and must be present); drop it")
+		}
+		if params && tag.HasDefault {
+			a.errorf(fpos, what, "default= has no meaning on a parameter (TARS IDL has no parameter defaults; every parameter is always written); drop it")
+		}
 		if o := byID[tag.ID]; o != nil {
 			a.errorf(fpos, what, "field id %d is also used by %s", tag.ID, o.goName)
 			continue

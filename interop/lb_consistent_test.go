@@ -7,6 +7,8 @@ package interop
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/TarsCloud/TarsGo/tars/selector"
@@ -177,5 +179,51 @@ func TestLBConsistentHashSkipIsRemove(t *testing.T) {
 				lbCompareRing(t, eps, lb.TARS().NewPicker(eps), c, codes, func(i int) bool { return skipped[i] })
 			})
 		}
+	}
+}
+
+// TestLBConsistentHashSharedPoint: where two hosts' md5 points coincide,
+// lb gives the point to the host TarsGo's ring map gives it to (its last
+// writer). Colliding hosts are found by search: 10,240 hosts have about a
+// hundred shared points among them.
+func TestLBConsistentHashSharedPoint(t *testing.T) {
+	owner := map[uint32]string{}
+	type pair struct {
+		a, b  string
+		point uint32
+	}
+	var pairs []pair
+	for i := 0; i < 40*256 && len(pairs) < 8; i++ {
+		host := fmt.Sprintf("10.1.%d.%d", i>>8, i&255)
+		for v := range 25 {
+			for _, pt := range ketamaPoints(fmt.Sprintf("%s_%d", host, v)) {
+				if o, ok := owner[pt]; ok && o != host {
+					pairs = append(pairs, pair{o, host, pt})
+				}
+				owner[pt] = host
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		t.Fatal("no shared point among 10,240 hosts")
+	}
+	r := rand.New(rand.NewPCG(13, 0xc0de))
+	for _, pr := range pairs {
+		eps := lbEndpoints(r, 6, 1, lbUnweighted)
+		for _, h := range []string{pr.a, pr.b} {
+			e := eps[0]
+			e.Host = h
+			eps = append(eps, e)
+		}
+		slices.SortFunc(eps, func(x, y discovery.Endpoint) int { return strings.Compare(x.Key(), y.Key()) })
+		set, ok := lbTarsGoSet(t, eps)
+		if !ok {
+			t.Fatal("TarsGo cannot hold the set")
+		}
+		c := consistenthash.New(set.weighted, consistenthash.KetamaHash)
+		c.Refresh(set.sorted)
+		lbCompareRing(t, eps, lb.TARS().NewPicker(eps), c, []uint32{pr.point - 1, pr.point, pr.point + 1}, nil)
+		ep, _ := c.Select(hashMsg{pr.point, selector.ConsistentHash})
+		t.Logf("point %d of %s and %s: TarsGo and lb give it to %s", pr.point, pr.a, pr.b, ep.Host)
 	}
 }

@@ -29,7 +29,7 @@ func lbCodes() int {
 	case testing.Short():
 		return 10_000
 	case raceEnabled:
-		return 20_000
+		return 10_000
 	}
 	return 100_000
 }
@@ -113,7 +113,7 @@ type tarsGoSet struct {
 // sorts them; no connection is made). ok is false when TarsGo cannot hold
 // them: its BuildStaticWeightList divides by zero when every endpoint it
 // keeps (one per host) has weight 0.
-func lbTarsGoSet(t *testing.T, eps []discovery.Endpoint) (s tarsGoSet, ok bool) {
+func lbTarsGoSet(t testing.TB, eps []discovery.Endpoint) (s tarsGoSet, ok bool) {
 	t.Helper()
 	defer func() {
 		if e := recover(); e != nil {

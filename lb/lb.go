@@ -11,7 +11,8 @@ import (
 //
 // The numbers are not TarsGo's: there tars.ModHash is 0 and
 // tars.ConsistentHash 1, and a call is hashed only when a hash was set at
-// all; here the zero value NoHash means "not hashed".
+// all; here the zero value NoHash means "not hashed". Values other than
+// the three below are taken as NoHash.
 type HashType uint8
 
 const (

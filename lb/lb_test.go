@@ -446,3 +446,19 @@ func TestSortRing(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightedSkipSpreads: under static weight a skipped endpoint's share
+// goes to the others in proportion to their weights, as TARS scales them:
+// 10, 20, 30, 40 become 2, 5, 7, 10 (maxRange 10).
+func TestWeightedSkipSpreads(t *testing.T) {
+	weights := []int{10, 20, 30, 40}
+	for _, b := range []Balancer{TARS(), WeightedRoundRobin()} {
+		p := b.NewPicker(eps(t, []string{"a 1", "b 1", "c 1", "d 1"}, weights))
+		s := shares(p, &Request{Skip: func(i int) bool { return i == 1 }}, 4, 80_000)
+		for i, want := range []float64{2.0 / 19, 0, 7.0 / 19, 10.0 / 19} {
+			if math.Abs(s[i]-want) > 0.01 {
+				t.Errorf("%s: shares %v, want endpoint %d at %.3f", b.Name(), s, i, want)
+			}
+		}
+	}
+}

@@ -14,6 +14,11 @@ import (
 // random start — over the static-weight router cache when every endpoint
 // has WeightType 1. The package doc gives the details and where it
 // departs from TarsGo (same-host endpoints all take unhashed calls).
+//
+// The balancer remembers the ring points of the hosts its pickers hashed
+// to lately (the package doc's Cost), so that the next picker need not
+// compute them again; it is safe for concurrent use, and one balancer can
+// serve many clients.
 func TARS() Balancer { return &tarsBalancer{name: "tars", mode: byRequest} }
 
 // ModHashBalancer returns a balancer that sends every hashed call, of
@@ -35,8 +40,9 @@ func RoundRobin() Balancer { return rrBalancer{} }
 
 // WeightedRoundRobin returns a balancer that takes the endpoints in the
 // order of TARS's static-weight router cache, from a random start, using
-// every endpoint's Weight whatever its WeightType (-1, not given, counts as
-// 100). Hashes are ignored.
+// every endpoint's Weight whatever its WeightType (-1, not given, and
+// anything above 100 count as 100). Hashes are ignored. A skipped
+// endpoint's turns go to the others in proportion to their weights.
 func WeightedRoundRobin() Balancer { return rrBalancer{weighted: true} }
 
 // Random returns a balancer that picks endpoints uniformly at random,

@@ -15,6 +15,11 @@ const virtualNodes = 100
 type ring struct {
 	points []uint32
 	owners []int32
+	// start[b] is the first position whose point is >= b<<shift: the
+	// search for a code looks only between start[code>>shift] and the
+	// next bucket's start, a few points.
+	start []int32
+	shift uint
 }
 
 // ringNames is how many virtual names ("host_0", …) an endpoint gets, as
@@ -79,12 +84,33 @@ func buildRing(hosts []int32, infos []epInfo, weighted bool, points *pointCache)
 		r.points = append(r.points, uint32(v>>32))
 		r.owners = append(r.owners, hosts[uint32(v)])
 	}
+	r.index()
 	return r
+}
+
+// index builds start: about four points per bucket, at most 1<<16
+// buckets.
+func (r *ring) index() {
+	bits := uint(1)
+	for bits < 16 && 4<<bits < len(r.points) {
+		bits++
+	}
+	r.shift = 32 - bits
+	r.start = make([]int32, 1<<bits+1)
+	k := 0
+	for b := range 1 << bits {
+		for k < len(r.points) && r.points[k]>>r.shift < uint32(b) {
+			k++
+		}
+		r.start[b] = int32(k)
+	}
+	r.start[1<<bits] = int32(len(r.points))
 }
 
 // search returns the position of the first point >= code, wrapping to 0.
 func (r *ring) search(code uint32) int {
-	lo, hi := 0, len(r.points)
+	b := code >> r.shift
+	lo, hi := int(r.start[b]), int(r.start[b+1])
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if r.points[mid] < code {

@@ -3,6 +3,8 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/gotars/tars/codec"
@@ -73,13 +75,34 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-// FuzzDecodeTUP: no input panics; a decoded map re-encodes and decodes to
-// the same map.
+// FuzzDecodeTUP: no input panics; decoding allocates no more than its
+// budget (twice the input, plus a little for the Reader and an error); a
+// decoded map re-encodes and decodes to the same map.
 func FuzzDecodeTUP(f *testing.F) {
 	f.Add(unhex(f, tupGolden))
 	f.Add([]byte{0x08, 0x0c})
 	f.Add([]byte{})
+	f.Add([]byte{0x08, 0x00, 0x03, 0x06, 0x00, 0x19, 0x00, 0x01, 0x0c, 0x06, 0x00, 0x1d, 0x00, 0x0c, 0x06, 0x01, 'a', 0x1d, 0x00, 0x0c})
+	// The intern table copies itself on each new key until it is full
+	// (a cost bounded over the process's life, not per input): fill it,
+	// and leave it as other tests expect it afterwards.
+	saved := internTab.Load()
+	f.Cleanup(func() { internTab.Store(saved) })
+	for i := 0; i < internMaxEntries; i++ {
+		intern([]byte("fuzz-key-" + strconv.Itoa(i)))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var r codec.Reader
+		r.Reset(in)
+		r.SetBudget(2 * len(in))
+		_, errTight := DecodeTUPFrom(&r)
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(2*len(in)+4<<10) {
+			t.Fatalf("%d bytes allocated for %d bytes of input, budget %d (%v)", alloc, len(in), 2*len(in), errTight)
+		}
+		checkDecodeErr(t, errTight)
 		m, err := DecodeTUP(in)
 		checkDecodeErr(t, err)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/wire"
 )
 
 // RequestPacket is the request of RequestF.tars: what a client sends, and,
@@ -303,11 +304,23 @@ func internString(r *codec.Reader, h codec.Head) (string, error) {
 // hostile length costs nothing before its entries are actually read.
 const mapSizeHint = 16
 
+// What the decoded maps are charged to the Reader's budget: the header when
+// made, and per new entry its share of the tables plus the key's bytes
+// (wire.MapCost's estimate).
+var (
+	mapHeader    = wire.MapHeader
+	strEntryCost = wire.MapEntryCost(wire.StringSize, wire.StringSize)
+	tupEntryCost = wire.MapEntryCost(wire.StringSize, wire.SliceSize)
+)
+
 // readStringMap reads a map<string,string> whose head is h; keys are
 // interned, and an empty map reads as nil.
 func readStringMap(r *codec.Reader, h codec.Head) (map[string]string, error) {
 	n, err := r.MapLen(h)
 	if err != nil || n == 0 {
+		return nil, err
+	}
+	if err := r.Charge(mapHeader); err != nil {
 		return nil, err
 	}
 	m := make(map[string]string, min(n, mapSizeHint))
@@ -334,7 +347,12 @@ func readStringMap(r *codec.Reader, h codec.Head) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k] = v
+		l := len(m)
+		if m[k] = v; len(m) > l { // a new entry
+			if err := r.Charge(strEntryCost + wire.Alloc(len(k))); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return m, nil
 }

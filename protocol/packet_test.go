@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -368,5 +369,26 @@ func BenchmarkDecodeRequest(b *testing.B) {
 		if err := DecodeRequest(frame, &p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPacketMapsWithinBudget: a request whose context map has 200,000
+// distinct keys (6 bytes of wire each, about 13 times that in Go) fails
+// with ErrBudget instead of being built.
+func TestPacketMapsWithinBudget(t *testing.T) {
+	ctx := make(map[string]string, 200000)
+	for i := range 200000 {
+		ctx[strconv.Itoa(i)] = ""
+	}
+	frame := AppendRequest(nil, &RequestPacket{Version: 1, ServantName: "A.B.C", FuncName: "f", Context: ctx})
+	var p RequestPacket
+	err := DecodeRequest(frame, &p)
+	var ce *codec.Error
+	if !errors.Is(err, codec.ErrBudget) || !errors.As(err, &ce) {
+		t.Fatalf("%d-byte frame: %v, want ErrBudget", len(frame), err)
+	}
+	small := AppendRequest(nil, &RequestPacket{Version: 1, ServantName: "A.B.C", FuncName: "f", Context: map[string]string{"k": "v", "trace": "abc"}})
+	if err := DecodeRequest(small, &p); err != nil || p.Context["trace"] != "abc" {
+		t.Fatalf("an ordinary context: %v %v", p.Context, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/wire"
 )
 
 // TUP (version 3) carries parameters by name. The sBuffer of a TUP request
@@ -77,10 +78,19 @@ func EncodeTUPAttrs(w *codec.Writer, attrs []TUPAttr) {
 // whose values may come as SIMPLE_LIST or as a LIST of bytes. Unknown fields
 // around the map are skipped; an empty buf (or one without the map) reads as
 // an empty map. The values alias buf (except those sent as LIST). A key that
-// appears twice keeps its last value.
+// appears twice keeps its last value. The map is charged to the default
+// decode budget for len(buf) (codec.DefaultBudget); see DecodeTUPFrom.
 func DecodeTUP(buf []byte) (map[string][]byte, error) {
 	var r codec.Reader
 	r.Reset(buf)
+	return DecodeTUPFrom(&r)
+}
+
+// DecodeTUPFrom is DecodeTUP reading from r, to the end of r's input: the
+// map, its keys and the values sent as LIST are charged to r's budget
+// (codec.Reader.SetBudget), and r.Budget() afterwards is what is left for
+// decoding the values.
+func DecodeTUPFrom(r *codec.Reader) (map[string][]byte, error) {
 	h, found, err := r.SkipTo(0)
 	if err != nil {
 		return nil, err
@@ -92,6 +102,11 @@ func DecodeTUP(buf []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, tupErr(err)
 	}
+	// The map grows as entries come (a hostile length costs nothing until
+	// its entries are read); each new entry is charged its share.
+	if err := r.Charge(mapHeader); err != nil {
+		return nil, tupErr(err)
+	}
 	m := make(map[string][]byte, min(n, mapSizeHint))
 	for range n {
 		kh, err := r.ReadHead()
@@ -101,7 +116,7 @@ func DecodeTUP(buf []byte) (map[string][]byte, error) {
 		if kh.Tag != 0 {
 			return nil, tupErr(r.Errorf(codec.ErrMalformed, int(kh.Tag), "UniAttribute key with tag 0", "tag "+strconv.Itoa(int(kh.Tag))))
 		}
-		k, err := internString(&r, kh)
+		k, err := internString(r, kh)
 		if err != nil {
 			return nil, tupErr(err)
 		}
@@ -116,7 +131,12 @@ func DecodeTUP(buf []byte) (map[string][]byte, error) {
 		if err != nil {
 			return nil, tupErr(err)
 		}
-		m[k] = v
+		l := len(m)
+		if m[k] = v; len(m) > l { // a new entry
+			if err := r.Charge(tupEntryCost + wire.Alloc(len(k))); err != nil {
+				return nil, tupErr(err)
+			}
+		}
 	}
 	return m, nil
 }

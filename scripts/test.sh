@@ -14,10 +14,16 @@ go test -race -count=1 ./...
 echo "== interop module (TarsGo peers)"
 (cd interop && go vet ./... && go test -race -count=1 -timeout 20m ./...)
 
+echo "== config/koanf module (koanf layers over the config tree)"
+(cd config/koanf && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
 echo "== discovery/consul module (a real Consul v1.15.4 agent, built once by scripts/consul.sh)"
 GOTARS_CONSUL=$(scripts/consul.sh)
 export GOTARS_CONSUL
 (cd discovery/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
+echo "== example/userservice/consul module (the example over a real Consul agent)"
+(cd example/userservice/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
 
 if [[ -f stress/go.mod ]]; then
 	echo "== stress module (hostile peers; no -race: it measures memory)"

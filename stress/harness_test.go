@@ -23,7 +23,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gotars/tars"
-	"github.com/gotars/tars/codec"
 	"github.com/gotars/tars/codec/reflectcodec"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/protocol"
@@ -392,13 +391,14 @@ var (
 	userIDParams = mustParams[userapi.UserIDArgs]()
 )
 
-// body encodes a parameter list as a TARS (version 1) request body.
-func body(p *reflectcodec.Params, v any) []byte {
-	w := codec.NewWriter(nil)
-	if err := p.Encode(w, v); err != nil {
+// body encodes a parameter list as a TARS (version 1) request body: the
+// struct's fields at their tags, as reflectcodec.Marshal writes a struct.
+func body(_ *reflectcodec.Params, v any) []byte {
+	b, err := reflectcodec.Marshal(v)
+	if err != nil {
 		panic(err)
 	}
-	return w.Bytes()
+	return b
 }
 
 var queryBody = body(queryParams, &userapi.QueryArgs{Query: userapi.UserQuery{PageSize: 50}})

@@ -161,7 +161,12 @@ type Conn struct {
 	reading  atomic.Bool   // the read loop is (about to be) in Read
 
 	lastActive atomic.Int64 // unix nanoseconds of the last read or write
-	frameStart atomic.Int64 // unix nanoseconds when the unfinished frame began, 0 when none
+	// The frame timeout counts only the time spent waiting for the peer
+	// in Read while a frame is unfinished, not the time we are busy or
+	// paused: the peer is not to blame for those.
+	framePending atomic.Bool
+	frameSpent   atomic.Int64 // nanoseconds spent in Read on the unfinished frame
+	readStart    atomic.Int64 // unix nanoseconds when the Read in progress began, 0 when none
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -230,18 +235,24 @@ func (c *Conn) Queued() int { return int(c.queued.Load()) }
 // Idle returns how long the connection has been idle: nothing in progress,
 // nothing queued, no frame begun; 0 when it is busy.
 func (c *Conn) Idle(now time.Time) time.Duration {
-	if c.holds.Load() > 0 || c.queued.Load() > 0 || c.frameStart.Load() != 0 {
+	if c.holds.Load() > 0 || c.queued.Load() > 0 || c.framePending.Load() {
 		return 0
 	}
 	return time.Duration(now.UnixNano() - c.lastActive.Load())
 }
 
-// FrameAge returns how long ago the unfinished frame began, 0 when none.
+// FrameAge returns how long the connection has waited for its peer to
+// complete the unfinished frame (time spent reading it; not the time spent
+// handling frames or paused), 0 when none.
 func (c *Conn) FrameAge(now time.Time) time.Duration {
-	if fs := c.frameStart.Load(); fs != 0 {
-		return time.Duration(now.UnixNano() - fs)
+	if !c.framePending.Load() {
+		return 0
 	}
-	return 0
+	d := c.frameSpent.Load()
+	if rs := c.readStart.Load(); rs != 0 {
+		d += now.UnixNano() - rs
+	}
+	return time.Duration(d)
 }
 
 func (c *Conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
@@ -302,8 +313,11 @@ func (c *Conn) failWrite(err error) error {
 }
 
 func (c *Conn) dequeued(n int) {
-	c.queued.Add(-int64(n))
+	q := c.queued.Add(-int64(n))
 	c.cfg.Budget.release(n)
+	if c.cfg.ServerMode && q <= int64(c.cfg.MaxQueued) && q+int64(n) > int64(c.cfg.MaxQueued) {
+		c.signal() // the read loop may be paused on the queue
+	}
 }
 
 // signal wakes the read loop if it is paused.
@@ -464,6 +478,11 @@ func (c *Conn) flushBlocking() error {
 		c.wbuf = nil
 	}
 	c.wmu.Unlock()
+	if c.cfg.WriteTimeout > 0 {
+		// A deadline left set would fail the next write that must not
+		// wait, at once, once it passes.
+		c.nc.SetWriteDeadline(time.Time{})
+	}
 	c.touch()
 	return nil
 }
@@ -518,16 +537,10 @@ func (c *Conn) await() error {
 		if !c.paused() {
 			return nil
 		}
-		// The frame timeout does not run while we do not read.
-		fs := c.frameStart.Swap(0)
-		start := time.Now()
 		select {
 		case <-c.wake:
 		case <-c.closed:
 			return net.ErrClosed
-		}
-		if fs != 0 {
-			c.frameStart.Store(fs + time.Since(start).Nanoseconds())
 		}
 	}
 }
@@ -549,11 +562,15 @@ func (c *Conn) grow(buf []byte, end, size int, reserved *int) ([]byte, error) {
 			} else {
 				t.Reset(5 * time.Millisecond)
 			}
+			start := time.Now()
 			select {
 			case <-t.C:
 			case <-c.closed:
 				return nil, net.ErrClosed
 			}
+			// The wait counts toward the frame timeout: the partial frame
+			// holds its buffer meanwhile.
+			c.frameSpent.Add(time.Since(start).Nanoseconds())
 		}
 		*reserved += want
 	}
@@ -625,9 +642,10 @@ func (c *Conn) serveStream() error {
 		}
 		switch {
 		case end == start:
-			c.frameStart.Store(0)
-		case handed || c.frameStart.Load() == 0:
-			c.frameStart.Store(time.Now().UnixNano())
+			c.framePending.Store(false)
+		case handed || !c.framePending.Load():
+			c.frameSpent.Store(0)
+			c.framePending.Store(true)
 		}
 		if need > len(buf)-start { // make room: move to the front, then grow
 			if start > 0 {
@@ -635,9 +653,10 @@ func (c *Conn) serveStream() error {
 				start = 0
 			}
 			if end == len(buf) {
-				// Grow by doubling, so that a header claiming a huge frame
-				// costs memory only as its bytes actually arrive.
-				nb, err := c.grow(buf, end, min(need, 2*len(buf)), &reserved)
+				// Grow by four, so that a header claiming a huge frame
+				// costs memory only as its bytes actually arrive, and a
+				// large frame is copied little more than once.
+				nb, err := c.grow(buf, end, min(need, 4*len(buf)), &reserved)
 				if err != nil {
 					return err
 				}
@@ -652,11 +671,24 @@ func (c *Conn) serveStream() error {
 			c.reading.Store(false)
 			continue
 		}
+		rs := time.Now().UnixNano()
+		c.readStart.Store(rs)
 		n, err := c.nc.Read(buf[end:])
+		c.readStart.Store(0)
+		if c.framePending.Load() {
+			c.frameSpent.Add(time.Now().UnixNano() - rs)
+		}
 		c.reading.Store(false)
 		if n > 0 {
 			end += n
 			c.touch()
+			if n > initialReadBuf {
+				// A large frame is arriving as fast as we read: let the
+				// other connections' readers and the handlers run between
+				// its reads, so that many large frames at once do not
+				// delay every small call by whole scheduler slices.
+				runtime.Gosched()
+			}
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && !c.isClosed.Load() {
@@ -717,6 +749,13 @@ func (b *Budget) Used() int64 {
 	}
 	return b.used.Load()
 }
+
+// TryReserve charges n bytes if the budget has room for them, and reports
+// whether it did; Release gives them back.
+func (b *Budget) TryReserve(n int) bool { return b.reserve(n) }
+
+// Release gives back n bytes charged by TryReserve.
+func (b *Budget) Release(n int) { b.release(n) }
 
 func (b *Budget) reserve(n int) bool {
 	if b == nil {

@@ -172,6 +172,17 @@ func remoteIP(a net.Addr) string {
 	return host
 }
 
+// ServeConn serves one stream connection accepted elsewhere (an in-memory
+// pipe, a connection handed over by another server) as Serve serves the
+// ones it accepts; it returns at once.
+func (s *Server) ServeConn(nc net.Conn) {
+	if !s.track(true, func() { s.startReaper() }) {
+		nc.Close()
+		return
+	}
+	s.serveConn(nc)
+}
+
 func (s *Server) serveConn(nc net.Conn) {
 	c := NewConn(nc, ConnConfig{MaxFrame: s.MaxFrame, WriteTimeout: s.WriteTimeout, MaxQueued: s.MaxQueued,
 		MaxRequests: s.MaxRequests, ServerMode: true, Budget: s.Budget, OnFrame: s.Handler})

@@ -2,6 +2,11 @@
 // file per TARS module, for TARS' official compilers (tars2go, tars2cpp,
 // tars2java).
 //
+// In your own module, add it as a tool once and run it with go tool:
+//
+//	go get -tool github.com/gotars/tars/cmd/idl-export@latest
+//	go tool idl-export -o idl ./api/...
+//
 // Usage:
 //
 //	idl-export [-o DIR | -check PATH] [-module NAME] [-all] [-C DIR] PACKAGES...
@@ -18,7 +23,7 @@
 // -o writes it; the command exits 1 when it is out of date, which makes it
 // a CI step:
 //
-//	go run github.com/gotars/tars/cmd/idl-export -check api/UserService.tars ./api
+//	go tool idl-export -check api/UserService.tars ./api
 //
 // Errors (definitions TARS cannot express, packages that do not compile)
 // name the file, line and Go field; the command then writes nothing and
@@ -54,7 +59,7 @@ const (
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("idl-export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	outDir := fs.String("o", "", "write one `<Module>.tars` file per TARS module into DIR")
+	outDir := fs.String("o", "", "write one <Module>.tars file per TARS module into `DIR`")
 	check := fs.String("check", "", "compare `PATH` (a .tars file, or a directory as -o writes it) with what would be generated; exit 1 when it differs")
 	module := fs.String("module", "", "the TARS module `NAME` of the packages' definitions, overriding package names and //tars:module directives")
 	all := fs.Bool("all", false, "also export every struct with tars tags and every enum of the packages, not only those their endpoints reach")

@@ -125,6 +125,11 @@ func TestUsage(t *testing.T) {
 	if code, _, errOut := cmd(t, "-h"); code != 0 || !strings.Contains(errOut, "usage: idl-export") {
 		t.Errorf("-h: exit %d, %q", code, errOut)
 	}
+	// Each flag is listed with the argument name the usage line gives it.
+	if _, _, errOut := cmd(t, "-h"); !strings.Contains(errOut, "  -o DIR\n") || !strings.Contains(errOut, "  -check PATH\n") ||
+		!strings.Contains(errOut, "  -module NAME\n") || !strings.Contains(errOut, "  -C DIR\n") {
+		t.Errorf("-h does not show -o DIR, -check PATH, -module NAME and -C DIR:\n%s", errOut)
+	}
 	if code, _, errOut := cmd(t, "-C", root, "-module", "Greeter", "./idl/testdata/golden/mainpkg"); code != 0 {
 		t.Errorf("-module: exit %d: %s", code, errOut)
 	}

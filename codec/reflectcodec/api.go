@@ -20,6 +20,12 @@
 // (keeping any of them keeps the block), and a decoded slice may have spare
 // capacity (cap > len).
 //
+// Decoding charges the Go memory it allocates to the Reader's budget
+// (codec.Reader.SetBudget), before it allocates: a hostile input fails with
+// codec.ErrBudget having allocated no more than the budget. Unmarshal uses
+// the default for the input's size (codec.DefaultBudget); Codec.Decode uses
+// the budget of the Reader it is given.
+//
 // Plans are validated when a type is first used or registered (Register, For):
 // a bad tag, a duplicate field id or a type TARS cannot carry is a *TypeError
 // then, never halfway through a call.
@@ -109,14 +115,15 @@ func (c *Codec[T]) Encode(w *codec.Writer, v *T) error {
 	return encodeTop(w, c.ti, unsafe.Pointer(v))
 }
 
-// Unmarshal decodes data into *v. Every field of *v is set: absent optional
-// fields take their default or zero value.
+// Unmarshal decodes data into *v, within the default budget for len(data)
+// (codec.DefaultBudget). Every field of *v is set: absent optional fields
+// take their default or zero value.
 func (c *Codec[T]) Unmarshal(data []byte, v *T) error {
 	return unmarshal(c.ti, data, unsafe.Pointer(v))
 }
 
 // Decode reads the fields of *v from r, up to the end of r's input; r's
-// Limits apply.
+// Limits and its budget (codec.Reader.SetBudget) apply.
 func (c *Codec[T]) Decode(r *codec.Reader, v *T) error {
 	return decodeTop(r, c.ti, unsafe.Pointer(v))
 }
@@ -212,4 +219,45 @@ func (st *structInfo) nameOr(t reflect.Type) string {
 		return t.String()
 	}
 	return st.name
+}
+
+// Default returns a T with the IDL defaults filled in: every field with a
+// default= tag holds its default, every other field its zero value, and
+// nested structs likewise, recursively. It is the value that decoding a
+// struct with no fields present gives, and what tars2go's generated
+// ResetDefault sets. T must be a struct type the codec accepts (a
+// Marshaler's defaults are its zero value).
+func Default[T any]() (T, error) {
+	var v T
+	ti, err := topLevel(reflect.TypeFor[T]())
+	if err == nil {
+		resetDefault(ti, unsafe.Pointer(&v))
+	}
+	return v, err
+}
+
+// ResetDefault sets *v, where v is a non-nil pointer to a struct, to its
+// IDL defaults (see Default).
+func ResetDefault(v any) error {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(v).IsNil() {
+		return &TypeError{Type: t, Reason: "ResetDefault needs a non-nil pointer to a struct"}
+	}
+	ti, err := topLevel(t.Elem())
+	if err != nil {
+		return err
+	}
+	resetDefault(ti, reflect.ValueOf(v).UnsafePointer())
+	return nil
+}
+
+// ResetDefault sets *v to its IDL defaults (see Default).
+func (c *Codec[T]) ResetDefault(v *T) { resetDefault(c.ti, unsafe.Pointer(v)) }
+
+func resetDefault(ti *typeInfo, p unsafe.Pointer) {
+	if ti.kind == kCustom {
+		reflect.NewAt(ti.rt, p).Elem().SetZero()
+		return
+	}
+	setStructAbsent(ti, p)
 }

@@ -7,7 +7,31 @@ import (
 	"unsafe"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/wire"
 )
+
+// Decoding charges the Go memory it allocates to the Reader's budget
+// (codec.Reader.SetBudget) before it allocates: strings at their length,
+// slices at their element size times their length, maps at wire.MapCost,
+// pointers at the size of their target. A length on the wire is taken at
+// its word only when the budget can pay for it.
+
+// view returns the Reader's state, for the fast paths of package wire.
+func view(r *codec.Reader) *wire.Reader { return (*wire.Reader)(unsafe.Pointer(r)) }
+
+// tryHead is wire.Reader.TryHead with the head decoded.
+func tryHead(rw *wire.Reader) (codec.Head, bool) {
+	b, ok := rw.TryHead()
+	return codec.Head{Tag: b >> 4, Type: codec.Type(b & 0x0F)}, ok
+}
+
+// cost is what an array of n values of size bytes costs, saturating.
+func cost(n int, size uintptr) int {
+	if size != 0 && uintptr(n) > uintptr(math.MaxInt)/size {
+		return math.MaxInt
+	}
+	return wire.Alloc(n * int(size))
+}
 
 // zeroBase is where empty, non-nil slices point: present-but-empty vectors
 // decode as empty slices without allocating.
@@ -19,8 +43,9 @@ var zeroBase byte
 // absent require field is an error naming the Go type and field.
 func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested bool) error {
 	var seen [4]uint64 // the fields read, by index
+	rw := view(r)
 	for nested || r.Remaining() > 0 {
-		h, ok := r.TryHead()
+		h, ok := tryHead(rw)
 		var err error
 		if !ok {
 			if h, err = r.ReadHead(); err != nil {
@@ -45,37 +70,37 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 		ti := f.ti
 		switch ti.kind { // the scalars and the common containers inline
 		case kInt32, kEnum:
-			v, ok := r.TryIntBody(h.Type, codec.Int4)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(codec.Int4))
 			if !ok {
 				v, err = r.IntBody(h, codec.Int4)
 			}
 			*(*int32)(p) = int32(v)
 		case kInt64:
-			v, ok := r.TryIntBody(h.Type, codec.Int8)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(codec.Int8))
 			if !ok {
 				v, err = r.IntBody(h, codec.Int8)
 			}
 			*(*int64)(p) = v
 		case kBool:
-			v, ok := r.TryIntBody(h.Type, codec.Int1)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(codec.Int1))
 			if !ok {
 				v, err = r.IntBody(h, codec.Int1)
 			}
 			*(*bool)(p) = v != 0
 		case kInt8:
-			v, ok := r.TryIntBody(h.Type, codec.Int1)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(codec.Int1))
 			if !ok {
 				v, err = r.IntBody(h, codec.Int1)
 			}
 			*(*int8)(p) = int8(v)
 		case kInt16:
-			v, ok := r.TryIntBody(h.Type, codec.Int2)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(codec.Int2))
 			if !ok {
 				v, err = r.IntBody(h, codec.Int2)
 			}
 			*(*int16)(p) = int16(v)
 		case kUint8, kUint16, kUint32: // carried one size wider: check the range
-			v, ok := r.TryIntBody(h.Type, ti.maxInt)
+			v, ok := rw.TryIntBody(uint8(h.Type), uint8(ti.maxInt))
 			if !ok || v < ti.lo || v > ti.hi {
 				if !ok {
 					v, err = r.IntBody(h, ti.maxInt)
@@ -94,7 +119,7 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			}
 		case kFloat32:
 			if h.Type == codec.Float {
-				if x, ok := r.TryFixedBody(4); ok {
+				if x, ok := rw.TryFixedBody(4); ok {
 					*(*float32)(p) = math.Float32frombits(uint32(x))
 					break
 				}
@@ -102,14 +127,18 @@ func decodeFields(r *codec.Reader, st *structInfo, base unsafe.Pointer, nested b
 			*(*float32)(p), err = r.FloatBody(h)
 		case kFloat64:
 			if h.Type == codec.Double {
-				if x, ok := r.TryFixedBody(8); ok {
+				if x, ok := rw.TryFixedBody(8); ok {
 					*(*float64)(p) = math.Float64frombits(x)
 					break
 				}
 			}
 			*(*float64)(p), err = r.DoubleBody(h)
 		case kString:
-			if b, ok := r.TryString1Body(h.Type); ok {
+			if b, ok := rw.TryString1Body(uint8(h.Type)); ok {
+				if len(b) > 0 && !rw.Charge(wire.Alloc(len(b))) {
+					err = r.Charge(wire.Alloc(len(b)))
+					break
+				}
 				*(*string)(p) = string(b)
 			} else {
 				*(*string)(p), err = r.StringBody(h)
@@ -273,6 +302,9 @@ func decodeValue(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 			return err
 		}
 		if h.Type == codec.SimpleList { // BytesBody aliases the input: copy
+			if err := r.Charge(wire.Alloc(len(b))); err != nil {
+				return err
+			}
 			b = append(make([]byte, 0, len(b)), b...)
 		}
 		if len(b) == 0 {
@@ -312,6 +344,9 @@ func decodeValue(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 		r.Leave()
 		return err
 	case kPtr:
+		if err := r.Charge(wire.Alloc(int(ti.elem.size))); err != nil {
+			return err
+		}
 		np := reflect.New(ti.elem.rt).UnsafePointer()
 		if err := decodeValue(r, ti.elem, h, np); err != nil {
 			return err
@@ -357,6 +392,9 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 	if n*2 > r.Remaining() {
 		return r.Errorf(codec.ErrTooLong, int(h.Tag), "list within "+strconv.Itoa(r.Remaining())+" bytes", "length "+strconv.Itoa(n))
 	}
+	if err := r.Charge(cost(n, uintptr(wire.StringSize))); err != nil {
+		return err
+	}
 	s := make([]string, n)
 	total := 0
 	for i := range s {
@@ -364,8 +402,11 @@ func decodeStrList(r *codec.Reader, h codec.Head, dst *[]string) error {
 		if err != nil {
 			return pathErr(err, "["+strconv.Itoa(i)+"]")
 		}
-		s[i] = codec.UnsafeString(b) // a view of the input until copied below
+		s[i] = wire.UnsafeString(b) // a view of the input until copied below
 		total += len(b)
+	}
+	if err := r.Charge(wire.Alloc(total)); err != nil {
+		return err
 	}
 	block := make([]byte, 0, total)
 	for i, v := range s {
@@ -384,6 +425,9 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if err := r.Charge(wire.MapCost(n, wire.StringSize, wire.StringSize)); err != nil {
+		return err
+	}
 	var scratch [16]string
 	region := r.Rest()
 	total := 0
@@ -394,10 +438,13 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 				return pathErr(err, "["+strconv.Itoa(i)+"]")
 			}
 			if j := 2*i + int(tag); j < len(scratch) {
-				scratch[j] = codec.UnsafeString(b) // a view of the input until copied below
+				scratch[j] = wire.UnsafeString(b) // a view of the input until copied below
 			}
 			total += len(b)
 		}
+	}
+	if err := r.Charge(wire.Alloc(total)); err != nil {
+		return err
 	}
 	m := make(map[string]string, n)
 	block := make([]byte, 0, total)
@@ -431,9 +478,10 @@ func decodeStrMap(r *codec.Reader, h codec.Head, dst *map[string]string) error {
 // elemString reads a string element of a container, with the given tag, as a
 // view of the input.
 func elemString(r *codec.Reader, tag uint8) ([]byte, error) {
-	h, ok := r.TryHead()
+	rw := view(r)
+	h, ok := tryHead(rw)
 	if ok && h.Tag == tag {
-		if b, ok := r.TryString1Body(h.Type); ok {
+		if b, ok := rw.TryString1Body(uint8(h.Type)); ok {
 			return b, nil
 		}
 	} else {
@@ -472,7 +520,7 @@ func blockString(r *codec.Reader, block []byte) (string, []byte, error) {
 	if err != nil {
 		return "", block, err
 	}
-	s, block := blockCopy(block, codec.UnsafeString(b))
+	s, block := blockCopy(block, wire.UnsafeString(b))
 	return s, block, nil
 }
 
@@ -487,6 +535,9 @@ func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 	if n == 0 {
 		*(*sliceHeader)(p) = sliceHeader{data: unsafe.Pointer(&zeroBase)}
 		return nil
+	}
+	if err := r.Charge(cost(n, ti.elem.size)); err != nil {
+		return err
 	}
 	if err := r.Enter(); err != nil {
 		return err
@@ -505,8 +556,9 @@ func decodeSlice(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) 
 			return err
 		}
 		defer r.Leave()
+		rw := view(r)
 		for i := range n {
-			eh, ok := r.TryHead()
+			eh, ok := tryHead(rw)
 			var err error
 			if !ok {
 				eh, err = r.ReadHead()
@@ -570,6 +622,9 @@ func decodeMap(r *codec.Reader, ti *typeInfo, h codec.Head, p unsafe.Pointer) er
 	}
 	if n*(ti.key.minWire+ti.elem.minWire) > r.Remaining() {
 		return r.Errorf(codec.ErrTooLong, int(h.Tag), "map within "+strconv.Itoa(r.Remaining())+" bytes", "length "+strconv.Itoa(n))
+	}
+	if err := r.Charge(wire.MapCost(n, int(ti.key.size), int(ti.elem.size))); err != nil {
+		return err
 	}
 	if err := r.Enter(); err != nil {
 		return err

@@ -60,3 +60,19 @@ func ExampleRegister() {
 	fmt.Println(reflectcodec.Register(Bad{}))
 	// Output: reflectcodec: reflectcodec_test.Bad.N: Go int has no fixed TARS width; use int32 or int64 (uint32 for unsigned int)
 }
+
+// A struct's IDL defaults, as tars2go's ResetDefault sets them.
+func ExampleDefault() {
+	type Settings struct {
+		Retries int32   `tars:"0,default=3"`
+		Host    string  `tars:"1,default=localhost"`
+		Ratio   float64 `tars:"2,default=0.5"`
+		Debug   bool    `tars:"3"`
+	}
+	s, err := reflectcodec.Default[Settings]()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", s)
+	// Output: {Retries:3 Host:localhost Ratio:0.5 Debug:false}
+}

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/wire"
 )
 
 // JSON (TARS packet version 5) carries values as the JSON that TarsGo's
@@ -514,8 +515,18 @@ func decodeJSON(data []byte, ti *typeInfo, p unsafe.Pointer) error {
 // absent field takes its default; when strict is set, an absent require field
 // is an error instead (tars2go's Dispatch is not strict: a missing parameter
 // is left at its zero value).
-func decodeJSONParams(data []byte, st *structInfo, base unsafe.Pointer, strict bool) error {
+//
+// budget bounds the Go memory the decoded values take (as for TARS, see
+// codec.Reader.SetBudget): 0 is codec.DefaultBudget(len(data)), negative is
+// no bound.
+func decodeJSONParams(data []byte, st *structInfo, base unsafe.Pointer, strict bool, budget int) error {
 	d := newJSONDecoder(data)
+	if budget != 0 {
+		d.budget = budget
+		if budget < 0 {
+			d.budget = math.MaxInt
+		}
+	}
 	tok, err := d.token()
 	if err != nil {
 		return err
@@ -533,16 +544,31 @@ func decodeJSONParams(data []byte, st *structInfo, base unsafe.Pointer, strict b
 	return err
 }
 
+// jsonDecoder decodes JSON with encoding/json's tokenizer. The decoded
+// values are charged to budget as the TARS decoder charges them (strings,
+// slices, maps, pointers at their Go size); encoding/json's own buffer and
+// tokens are not: they are garbage once read, bounded by a small multiple of
+// the input whatever its shape.
 type jsonDecoder struct {
-	d     *json.Decoder
-	depth int
-	max   int
+	d      *json.Decoder
+	depth  int
+	max    int
+	budget int
 }
 
 func newJSONDecoder(data []byte) *jsonDecoder {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
-	return &jsonDecoder{d: d, max: codec.DefaultMaxDepth}
+	return &jsonDecoder{d: d, max: codec.DefaultMaxDepth, budget: codec.DefaultBudget(len(data))}
+}
+
+// charge takes n bytes from the budget, for memory about to be allocated.
+func (d *jsonDecoder) charge(n int) error {
+	if n <= d.budget {
+		d.budget -= n
+		return nil
+	}
+	return d.errorf(codec.ErrBudget, "at most "+strconv.Itoa(d.budget)+" more bytes of decoded Go memory", strconv.Itoa(n)+" bytes")
 }
 
 // errorf builds a *codec.Error at the decoder's current input offset.
@@ -734,10 +760,16 @@ func (d *jsonDecoder) valueTok(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 		if !ok {
 			return d.mismatch(tok, "string")
 		}
+		if err := d.charge(wire.Alloc(len(s))); err != nil {
+			return err
+		}
 		*(*string)(p) = s
 	case kBytes:
 		b, err := d.bytesTok(tok, -1)
 		if err != nil {
+			return err
+		}
+		if err := d.charge(wire.Alloc(cap(b))); err != nil {
 			return err
 		}
 		if len(b) == 0 {
@@ -763,6 +795,9 @@ func (d *jsonDecoder) valueTok(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 		}
 		return d.object(ti.st, ti.rt, p, true)
 	case kPtr:
+		if err := d.charge(wire.Alloc(int(ti.elem.size))); err != nil {
+			return err
+		}
 		np := reflect.New(ti.elem.rt).UnsafePointer()
 		if err := d.valueTok(ti.elem, np, tok); err != nil {
 			return err
@@ -840,6 +875,9 @@ func (d *jsonDecoder) slice(ti *typeInfo, p unsafe.Pointer, tok json.Token) erro
 	n := 0
 	for d.d.More() {
 		if n == sv.Cap() {
+			if err := d.charge(cost(max(4, 2*n), elem.size)); err != nil {
+				return err
+			}
 			nsv := reflect.MakeSlice(ti.rt, n, max(4, 2*n))
 			reflect.Copy(nsv, sv)
 			sv = nsv
@@ -901,6 +939,12 @@ func (d *jsonDecoder) mapValue(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 	if err := d.enter(); err != nil {
 		return err
 	}
+	// A map grows as its entries come: each new entry is charged its share
+	// of the tables (wire.MapCost per entry), plus the header up front.
+	if err := d.charge(wire.MapHeader); err != nil {
+		return err
+	}
+	entry := wire.MapEntryCost(int(ti.key.size), int(ti.elem.size))
 	if ti.kind == kStrMap {
 		m := map[string]string{}
 		for d.d.More() {
@@ -920,6 +964,9 @@ func (d *jsonDecoder) mapValue(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 					return pathErr(d.mismatch(vt, "string"), "["+strconv.Quote(k)+"]")
 				}
 			}
+			if err := d.charge(entry + wire.Alloc(len(k)) + wire.Alloc(len(v))); err != nil {
+				return pathErr(err, "["+strconv.Quote(k)+"]")
+			}
 			m[k] = v
 		}
 		*(*map[string]string)(p) = m
@@ -935,12 +982,18 @@ func (d *jsonDecoder) mapValue(ti *typeInfo, p unsafe.Pointer, tok json.Token) e
 			}
 			ks, _ := kt.(string)
 			if ti.key.kind == kString {
+				if err := d.charge(wire.Alloc(len(ks))); err != nil {
+					return err
+				}
 				*(*string)(kp) = ks
 			} else if err := d.valueTok(ti.key, kp, json.Number(ks)); err != nil {
 				return pathErr(err, "["+strconv.Quote(ks)+"]")
 			}
 			v.SetZero() // a null value is the zero value, as in encoding/json
 			if err := d.value(ti.elem, vp); err != nil {
+				return pathErr(err, "["+strconv.Quote(ks)+"]")
+			}
+			if err := d.charge(entry); err != nil {
 				return pathErr(err, "["+strconv.Quote(ks)+"]")
 			}
 			m.SetMapIndex(k, v)

@@ -574,23 +574,23 @@ func TestJSONParams(t *testing.T) {
 		t.Fatalf("got %s, want x%s", got, std)
 	}
 	var back results
-	if err := decodeJSONParams(got[1:], ti.st, unsafe.Pointer(&back), true); err != nil || back != r {
+	if err := decodeJSONParams(got[1:], ti.st, unsafe.Pointer(&back), true, 0); err != nil || back != r {
 		t.Fatalf("back %+v, %v", back, err)
 	}
 	// Missing parameters: an error when strict, defaults otherwise.
 	back = results{Ret: 9}
-	if err := decodeJSONParams([]byte(`{"alpha":"z"}`), ti.st, unsafe.Pointer(&back), true); !errors.Is(err, codec.ErrRequiredMissing) {
+	if err := decodeJSONParams([]byte(`{"alpha":"z"}`), ti.st, unsafe.Pointer(&back), true, 0); !errors.Is(err, codec.ErrRequiredMissing) {
 		t.Fatalf("strict: %v", err)
 	}
 	back = results{Ret: 9}
-	if err := decodeJSONParams([]byte(`{"alpha":"z"}`), ti.st, unsafe.Pointer(&back), false); err != nil ||
+	if err := decodeJSONParams([]byte(`{"alpha":"z"}`), ti.st, unsafe.Pointer(&back), false, 0); err != nil ||
 		back != (results{Alpha: "z", Result: jInner{B: "dflt"}}) {
 		t.Fatalf("lenient: %+v, %v", back, err)
 	}
-	if err := decodeJSONParams([]byte(`null`), ti.st, unsafe.Pointer(&back), false); err != nil {
+	if err := decodeJSONParams([]byte(`null`), ti.st, unsafe.Pointer(&back), false, 0); err != nil {
 		t.Fatalf("null body: %v", err)
 	}
-	if err := decodeJSONParams([]byte(`[1]`), ti.st, unsafe.Pointer(&back), false); !errors.Is(err, codec.ErrTypeMismatch) {
+	if err := decodeJSONParams([]byte(`[1]`), ti.st, unsafe.Pointer(&back), false, 0); !errors.Is(err, codec.ErrTypeMismatch) {
 		t.Fatalf("array body: %v", err)
 	}
 }

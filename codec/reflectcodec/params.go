@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/paramcodec"
 )
 
 // Params is the plan for a TARS parameter list: the in parameters of a call
@@ -20,7 +21,8 @@ import (
 //
 // Build one with StructParams (each field of a struct is a parameter) or
 // ValueParams (a whole Go value is one parameter). A Params is immutable and
-// safe for concurrent use.
+// safe for concurrent use. Package tars encodes and decodes with it (through
+// internal/paramcodec); its methods only describe the list.
 type Params struct {
 	rt  reflect.Type // the Go type a value pointer points at
 	st  *structInfo  // the parameters, all require, in tag order
@@ -42,7 +44,9 @@ type Param struct {
 
 // StructParams returns the plan for the parameter list held by the struct
 // type t: each tagged field is one parameter, its tag the wire tag, its
-// name= (or lowerCamel Go name) the IDL parameter name.
+// name= (or lowerCamel Go name) the IDL parameter name. A field tagged
+// require or default= is a *TypeError: TARS parameters have neither (every
+// parameter is always written and must be present).
 func StructParams(t reflect.Type) (*Params, error) {
 	ti, err := topLevel(t)
 	if err != nil {
@@ -57,6 +61,15 @@ func StructParams(t reflect.Type) (*Params, error) {
 	p := &Params{rt: t, st: st, std: true}
 	for i := range st.fields {
 		f := &st.fields[i]
+		// TARS IDL has neither require nor default on parameters: every
+		// parameter is written whatever its value and must be present.
+		// Rather than ignore the options, refuse them.
+		switch {
+		case f.tag.Require:
+			return nil, &TypeError{Type: t, Field: f.goName, Reason: "require has no meaning on a parameter (every parameter is always written and must be present); drop it"}
+		case f.tag.HasDefault:
+			return nil, &TypeError{Type: t, Field: f.goName, Reason: "default= has no meaning on a parameter (TARS IDL has no parameter defaults; every parameter is always written); drop it"}
+		}
 		f.tag.Require, f.omitDef = true, false
 		if f.tag.ID == 0 {
 			f.tag.Name = RetName // the return value, whatever the Go field's name
@@ -104,10 +117,18 @@ func (p *Params) ptr(v any) (unsafe.Pointer, error) {
 	return rv.UnsafePointer(), nil
 }
 
+// paramCodec is a Params seen as a paramcodec.Codec: the encoders and
+// decoders package tars uses, not exported from here.
+type paramCodec Params
+
+func init() {
+	paramcodec.Of = func(params any) paramcodec.Codec { return (*paramCodec)(params.(*Params)) }
+}
+
 // Encode writes every parameter of *v (v is a *T for the Params' type) with
 // its wire tag: a TARS (version 1) request or response body.
-func (p *Params) Encode(w *codec.Writer, v any) error {
-	base, err := p.ptr(v)
+func (p *paramCodec) Encode(w *codec.Writer, v any) error {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return err
 	}
@@ -118,8 +139,8 @@ func (p *Params) Encode(w *codec.Writer, v any) error {
 // Decode reads every parameter of *v from r, up to the end of r's input.
 // A missing parameter is a *codec.Error wrapping codec.ErrRequiredMissing;
 // unknown tags are skipped.
-func (p *Params) Decode(r *codec.Reader, v any) error {
-	base, err := p.ptr(v)
+func (p *paramCodec) Decode(r *codec.Reader, v any) error {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return err
 	}
@@ -132,8 +153,8 @@ func (p *Params) Decode(r *codec.Reader, v any) error {
 
 // EncodeParam writes parameter i of *v alone, at tag tag: how TUP (version 3)
 // carries each parameter in its UniAttribute map (at tag 0).
-func (p *Params) EncodeParam(w *codec.Writer, i int, v any, tag uint8) error {
-	base, err := p.ptr(v)
+func (p *paramCodec) EncodeParam(w *codec.Writer, i int, v any, tag uint8) error {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return err
 	}
@@ -148,8 +169,8 @@ func (p *Params) EncodeParam(w *codec.Writer, i int, v any, tag uint8) error {
 // DecodeParam reads parameter i of *v from r, where it is carried alone at
 // tag tag (TUP). A missing parameter is an error wrapping
 // codec.ErrRequiredMissing.
-func (p *Params) DecodeParam(r *codec.Reader, i int, v any, tag uint8) error {
-	base, err := p.ptr(v)
+func (p *paramCodec) DecodeParam(r *codec.Reader, i int, v any, tag uint8) error {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return err
 	}
@@ -171,8 +192,8 @@ func (p *Params) DecodeParam(r *codec.Reader, i int, v any, tag uint8) error {
 // AppendJSON appends the parameters of *v as a JSON object keyed by
 // parameter name, keys sorted (JSON, version 5, as tars2go's generated
 // Dispatch writes it); the return value (tag 0) is under "tars_ret".
-func (p *Params) AppendJSON(dst []byte, v any) ([]byte, error) {
-	base, err := p.ptr(v)
+func (p *paramCodec) AppendJSON(dst []byte, v any) ([]byte, error) {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return dst, err
 	}
@@ -184,10 +205,10 @@ func (p *Params) AppendJSON(dst []byte, v any) ([]byte, error) {
 // zero value, as tars2go's generated Dispatch does (JSON clients often leave
 // zero values out). Malformed JSON or a value of the wrong type is a
 // *codec.Error.
-func (p *Params) DecodeJSON(data []byte, v any) error {
-	base, err := p.ptr(v)
+func (p *paramCodec) DecodeJSON(data []byte, v any, budget int) error {
+	base, err := (*Params)(p).ptr(v)
 	if err != nil {
 		return err
 	}
-	return decodeJSONParams(data, p.st, base, false)
+	return decodeJSONParams(data, p.st, base, false, budget)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gotars/tars/codec"
+	"github.com/gotars/tars/internal/paramcodec"
 )
 
 type getUserArgs struct {
@@ -30,7 +31,7 @@ func TestStructParamsWritesEveryParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &getUserArgs{}); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &getUserArgs{}); err != nil {
 		t.Fatal(err)
 	}
 	// Zero values are written (ZERO_TAG at 1, empty STRING1 at 2), unlike
@@ -39,7 +40,7 @@ func TestStructParamsWritesEveryParameter(t *testing.T) {
 		t.Fatalf("got % x, want % x", w.Bytes(), want)
 	}
 	got := getUserArgs{UserID: 9}
-	err = p.Decode(codec.NewReader([]byte{0x26, 0x00}), &got)
+	err = paramcodec.Of(p).Decode(codec.NewReader([]byte{0x26, 0x00}), &got)
 	if !errors.Is(err, codec.ErrRequiredMissing) {
 		t.Fatalf("missing parameter: got %v", err)
 	}
@@ -61,11 +62,11 @@ func TestParamsRoundTrip(t *testing.T) {
 	}
 	in := createUserResults{Ret: 3, Result: userInfo{UserID: 4, Tags: []string{"a"}}}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &in); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &in); err != nil {
 		t.Fatal(err)
 	}
 	var out createUserResults
-	if err := p.Decode(codec.NewReader(w.Bytes()), &out); err != nil {
+	if err := paramcodec.Of(p).Decode(codec.NewReader(w.Bytes()), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {
@@ -74,11 +75,11 @@ func TestParamsRoundTrip(t *testing.T) {
 	// Each parameter alone at tag 0, as TUP carries it.
 	for i := range p.Params() {
 		w.Reset()
-		if err := p.EncodeParam(w, i, &in, 0); err != nil {
+		if err := paramcodec.Of(p).EncodeParam(w, i, &in, 0); err != nil {
 			t.Fatal(err)
 		}
 		var one createUserResults
-		if err := p.DecodeParam(codec.NewReader(w.Bytes()), i, &one, 0); err != nil {
+		if err := paramcodec.Of(p).DecodeParam(codec.NewReader(w.Bytes()), i, &one, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,11 +92,11 @@ func TestValueParams(t *testing.T) {
 	}
 	in := []userInfo{{UserID: 1}, {UserID: 2, Tags: []string{"x", "y"}}}
 	w := codec.NewWriter(nil)
-	if err := p.Encode(w, &in); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &in); err != nil {
 		t.Fatal(err)
 	}
 	var out []userInfo
-	if err := p.Decode(codec.NewReader(w.Bytes()), &out); err != nil {
+	if err := paramcodec.Of(p).Decode(codec.NewReader(w.Bytes()), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {
@@ -103,16 +104,58 @@ func TestValueParams(t *testing.T) {
 	}
 	var empty []userInfo
 	w.Reset()
-	if err := p.Encode(w, &empty); err != nil {
+	if err := paramcodec.Of(p).Encode(w, &empty); err != nil {
 		t.Fatal(err)
 	}
 	if want := []byte{0x09, 0x0c}; !bytes.Equal(w.Bytes(), want) { // an empty LIST, written
 		t.Fatalf("empty return value: % x", w.Bytes())
 	}
-	if err := p.Encode(w, in); err == nil {
+	if err := paramcodec.Of(p).Encode(w, in); err == nil {
 		t.Fatal("a non-pointer was accepted")
 	}
 	if _, err := ValueParams(reflect.TypeFor[int](), 0, "x"); err == nil {
 		t.Fatal("int accepted")
+	}
+}
+
+// TestStructParamsRejectsRequireAndDefault: require and default= cannot be
+// expressed on a TARS parameter; a parameter list that carries them is
+// refused, naming the field, instead of silently ignoring them.
+func TestStructParamsRejectsRequireAndDefault(t *testing.T) {
+	type withRequire struct {
+		A int32 `tars:"1,require"`
+	}
+	type withDefault struct {
+		A int32  `tars:"1"`
+		B string `tars:"2,default=x"`
+	}
+	type retDefault struct {
+		Ret int32 `tars:"0,default=7"`
+	}
+	for _, c := range []struct {
+		t     reflect.Type
+		field string
+		want  string
+	}{
+		{reflect.TypeFor[withRequire](), "A", "require"},
+		{reflect.TypeFor[withDefault](), "B", "default="},
+		{reflect.TypeFor[retDefault](), "Ret", "default="},
+	} {
+		_, err := StructParams(c.t)
+		var te *TypeError
+		if !errors.As(err, &te) || te.Field != c.field || !bytes.Contains([]byte(te.Reason), []byte(c.want)) {
+			t.Errorf("%v: %v, want a TypeError on %s about %s", c.t, err, c.field, c.want)
+		}
+	}
+	// Nested structs keep their options: only the parameters are refused.
+	type inner struct {
+		A int32 `tars:"0,require"`
+		B int32 `tars:"1,default=3"`
+	}
+	type nested struct {
+		In inner `tars:"1"`
+	}
+	if _, err := StructParams(reflect.TypeFor[nested]()); err != nil {
+		t.Errorf("a parameter whose struct has require/default fields: %v", err)
 	}
 }

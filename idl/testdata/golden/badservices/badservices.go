@@ -66,3 +66,20 @@ func init() {
 	late := tars.NewService("Late")
 	_ = tars.NewEndpoint[tars.Void, tars.Void](late, "late")
 }
+
+// TARS parameters have neither require nor default=: refused, as
+// tars.NewEndpoint refuses them.
+type RequireArg struct {
+	A int32 `tars:"1,require"`
+}
+
+type DefaultOut struct {
+	tars.Results
+	Ret int32  `tars:"0"`
+	B   string `tars:"2,default=x"`
+}
+
+var (
+	RequireParam = tars.NewEndpoint[RequireArg, tars.Void](Svc, "requireParam")
+	DefaultParam = tars.NewEndpoint[RequireArg, DefaultOut](Svc, "defaultParam")
+)
