@@ -565,3 +565,40 @@ func TestSemconvBuckets(t *testing.T) {
 		t.Errorf("%d histograms", n)
 	}
 }
+
+// TestRelay: a handler's own calls continue its trace: client → relay
+// server, whose handler calls → backend server; four spans, each the
+// child of the one before.
+func TestRelay(t *testing.T) {
+	p := newPipeline(t)
+	mw := middleware(t, tarsotel.WithTracerProvider(p.tp))
+	_, backendPort := listen(t, getUser, tars.WithMiddleware(mw))
+	backend := dial(t, fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 3000", backendPort), tars.WithMiddleware(mw))
+	_, relayPort := listen(t, func(ctx context.Context, a userapi.UserIDArgs) (userapi.UserInfo, error) {
+		return userapi.GetUser.Call(ctx, backend, a)
+	}, tars.WithMiddleware(mw))
+	c := dial(t, fmt.Sprintf("tcp -h 127.0.0.1 -p %d -t 3000", relayPort), tars.WithMiddleware(mw))
+	if _, err := userapi.GetUser.Call(context.Background(), c, userapi.UserIDArgs{UserID: idOK}); err != nil {
+		t.Fatal(err)
+	}
+	// Ended innermost first: backend server, relay client, relay server, client.
+	spans := p.rec.Ended()
+	kinds := []trace.SpanKind{trace.SpanKindServer, trace.SpanKindClient, trace.SpanKindServer, trace.SpanKindClient}
+	if len(spans) != len(kinds) {
+		t.Fatalf("%d spans", len(spans))
+	}
+	for i, s := range spans {
+		if s.SpanKind() != kinds[i] || s.SpanContext().TraceID() != spans[3].SpanContext().TraceID() {
+			t.Errorf("span %d: %v in trace %s", i, s.SpanKind(), s.SpanContext().TraceID())
+		}
+		if i < 3 && s.Parent().SpanID() != spans[i+1].SpanContext().SpanID() {
+			t.Errorf("span %d (%v) parent %s, want %s", i, s.SpanKind(), s.Parent().SpanID(), spans[i+1].SpanContext().SpanID())
+		}
+	}
+	if spans[3].Parent().IsValid() {
+		t.Error("the first client span has a parent")
+	}
+	if got := attrs(spans[1])["server.port"].AsInt64(); got != int64(backendPort) {
+		t.Errorf("relay client server.port %d, want %d", got, backendPort)
+	}
+}
