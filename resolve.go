@@ -277,7 +277,11 @@ type endpoint struct {
 func (e *endpoint) slot() *connSlot { return e.slots[int(e.next.Add(1))%len(e.slots)] }
 
 func (e *endpoint) begin() {
-	if e.inflight.Add(1) == 1 {
+	// A busy period begins when the first call goes out, unless the
+	// endpoint has answered nothing since the last one began: an endpoint
+	// whose calls all timed out stays stalled, and takes one call at a time
+	// until it answers.
+	if e.inflight.Add(1) == 1 && e.lastAnswer.Load() >= e.busySince.Load() {
 		e.busySince.Store(time.Now().UnixNano())
 	}
 }

@@ -17,6 +17,10 @@ echo "== interop module (TarsGo peers)"
 echo "== config/koanf module (koanf layers over the config tree)"
 (cd config/koanf && go vet ./... && go test -race -count=1 -timeout 10m ./...)
 
+echo "== middleware/tarsotel module (OpenTelemetry traces and metrics, Prometheus)"
+(cd middleware/tarsotel && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+(cd middleware/tarsotel/interop && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+
 echo "== discovery/consul module (a real Consul v1.15.4 agent, built once by scripts/consul.sh)"
 GOTARS_CONSUL=$(scripts/consul.sh)
 export GOTARS_CONSUL
@@ -25,7 +29,5 @@ export GOTARS_CONSUL
 echo "== example/userservice/consul module (the example over a real Consul agent)"
 (cd example/userservice/consul && go vet ./... && go test -race -count=1 -timeout 10m ./...)
 
-if [[ -f stress/go.mod ]]; then
-	echo "== stress module (hostile peers; no -race: it measures memory)"
-	scripts/stress.sh
-fi
+echo "== stress module (hostile peers and discovery faults; no -race: it measures memory)"
+scripts/stress.sh
