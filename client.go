@@ -51,6 +51,7 @@ type Client struct {
 	static bool // the object string listed the endpoints
 	mu     sync.Mutex
 	byset  map[string]*resolution // per TARS set ("" for the client's own)
+	own    atomic.Pointer[resolution]
 }
 
 // NewClient returns a client for the object obj, in TARS syntax:

@@ -325,7 +325,7 @@ func (cc *clientConn) watchIdle() {
 	if cc.dead != nil {
 		return
 	}
-	cc.timer = time.AfterFunc(cc.idle, func() {
+	cc.timer = time.AfterFunc(max(cc.idle/4, time.Millisecond), func() {
 		if d := cc.conn.Idle(time.Now()); d >= cc.idle {
 			cc.mu.Lock()
 			idle := len(cc.pending) == 0

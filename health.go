@@ -15,7 +15,10 @@ import (
 //
 // An endpoint is taken out of rotation when FailN calls in a row failed
 // and none has succeeded for FailInterval, or when, at the end of a Window
-// with at least MinCalls calls, at least FailRatio of them failed. After
+// that began with a failure, at least MinCalls of its calls failed and that
+// was at least FailRatio of them (TarsGo counts its window from the last
+// reset; counting from the first failure spares the calls that succeed a
+// shared counter). After
 // Retry, the next call (any call) goes to it as a probe: an answer puts it
 // back, a failure keeps it out for another Retry. While every endpoint is
 // out, calls go to them anyway.
@@ -59,6 +62,7 @@ type health struct {
 	consecutive atomic.Int32
 	lastSuccess atomic.Int64 // unix nanoseconds
 	calls       atomic.Int32 // in the current window
+	failing     atomic.Bool  // the current window has seen a failure
 	out         atomic.Bool  // out of rotation
 	probing     atomic.Bool  // a probe is in flight
 
@@ -93,22 +97,31 @@ func (h *health) success(p *HealthPolicy, now time.Time, probe bool) {
 	if p.Disabled {
 		return
 	}
-	h.lastSuccess.Store(now.UnixNano())
+	// Successes touch no shared counter when all is well (a store per
+	// call would bounce the line between cores): the window counts calls
+	// only once it has seen a failure, and a success newer by 10 ms is
+	// news enough for a rule counted in seconds.
+	if n := now.UnixNano(); n-h.lastSuccess.Load() > int64(10*time.Millisecond) {
+		h.lastSuccess.Store(n)
+	}
 	if h.consecutive.Load() != 0 {
 		h.consecutive.Store(0)
 	}
-	h.calls.Add(1)
+	if h.failing.Load() {
+		h.calls.Add(1)
+	}
 	if probe || h.out.Load() {
 		h.mu.Lock()
 		h.out.Store(false)
 		h.probing.Store(false)
 		h.fails = 0
 		h.calls.Store(0)
+		h.failing.Store(false)
 		h.windowStart.Store(now.UnixNano())
 		h.mu.Unlock()
 		return
 	}
-	if now.UnixNano()-h.windowStart.Load() >= int64(p.Window) {
+	if h.failing.Load() && now.UnixNano()-h.windowStart.Load() >= int64(p.Window) {
 		h.endWindow(p, now)
 	}
 }
@@ -124,6 +137,13 @@ func (h *health) failure(p *HealthPolicy, now time.Time, probe bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.fails++
+	if !h.failing.Load() {
+		// The first failure opens the window of the ratio rule.
+		h.failing.Store(true)
+		h.windowStart.Store(now.UnixNano())
+		h.calls.Store(1)
+		h.fails = 1
+	}
 	if probe {
 		h.probing.Store(false)
 		h.retryAt = now.Add(p.Retry)
@@ -144,6 +164,7 @@ func (h *health) takeOut(p *HealthPolicy, now time.Time) {
 	h.retryAt = now.Add(p.Retry)
 	h.fails = 0
 	h.calls.Store(0)
+	h.failing.Store(false)
 	h.windowStart.Store(now.UnixNano())
 }
 
@@ -166,6 +187,7 @@ func (h *health) endWindowLocked(p *HealthPolicy, now time.Time) bool {
 	}
 	h.fails = 0
 	h.calls.Store(0)
+	h.failing.Store(false)
 	h.windowStart.Store(now.UnixNano())
 	return false
 }

@@ -145,8 +145,17 @@ func (c *Client) resolve(ctx context.Context, deadline time.Time) (*epSet, error
 			set = s
 		}
 	}
+	var r *resolution
+	if set == c.cfg.set {
+		r = c.own.Load() // the usual case: no lock
+	}
+	if r != nil {
+		if s := r.set.Load(); s != nil && len(s.eps) > 0 {
+			return s, nil
+		}
+	}
 	c.mu.Lock()
-	r := c.byset[set]
+	r = c.byset[set]
 	if r == nil {
 		if c.static {
 			r = c.byset[""]
@@ -154,6 +163,9 @@ func (c *Client) resolve(ctx context.Context, deadline time.Time) (*epSet, error
 			r = c.newResolution(set)
 			c.byset[set] = r
 		}
+	}
+	if set == c.cfg.set {
+		c.own.Store(r)
 	}
 	c.mu.Unlock()
 	if s := r.set.Load(); s != nil && len(s.eps) > 0 {

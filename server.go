@@ -474,6 +474,7 @@ func (s *Server) start(t *task) {
 	sv.workers.Add(-1)
 	sv.readyMu.Lock()
 	sv.ready = append(sv.ready, t)
+	sv.readyN.Add(1)
 	sv.readyMu.Unlock()
 	select {
 	case sv.readySig <- struct{}{}:
@@ -483,6 +484,9 @@ func (s *Server) start(t *task) {
 
 // takeReady returns a task waiting for a worker, if any.
 func (sv *adapter) takeReady() *task {
+	if sv.readyN.Load() == 0 {
+		return nil
+	}
 	sv.readyMu.Lock()
 	defer sv.readyMu.Unlock()
 	if len(sv.ready) == 0 {
@@ -491,6 +495,7 @@ func (sv *adapter) takeReady() *task {
 	t := sv.ready[0]
 	sv.ready[0] = nil
 	sv.ready = sv.ready[1:]
+	sv.readyN.Add(-1)
 	if len(sv.ready) == 0 {
 		sv.ready = nil
 	}
@@ -532,6 +537,9 @@ func (s *Server) worker(sv *adapter, t *task) {
 // finished one, if a place is free, or returns nil. Requests that waited
 // too long are answered CodeServerQueueTimeout on the way.
 func (s *Server) next(sv *adapter) *task {
+	if sv.waiting.Load() == 0 { // the usual case: nothing waits, no lock
+		return nil
+	}
 	now := time.Now()
 	for {
 		sv.mu.Lock()
@@ -818,11 +826,13 @@ type adapter struct {
 	workers  atomic.Int64
 	readyMu  sync.Mutex
 	ready    []*task       // admitted, holding a place, waiting for a worker
+	readyN   atomic.Int32  // len(ready)
 	readySig chan struct{} // wakes an idle worker for ready
 
 	mu      sync.Mutex
 	running int
-	queue   []*task // a binary heap by (expiry, seq)
+	queue   []*task      // a binary heap by (expiry, seq)
+	waiting atomic.Int32 // len(queue), readable without the lock
 	seq     uint64
 	timer   *time.Timer
 	timerAt time.Time
@@ -840,6 +850,7 @@ func (sv *adapter) push(t *task) {
 	sv.seq++
 	t.seq = sv.seq
 	sv.queue = append(sv.queue, t)
+	sv.waiting.Add(1)
 	for i := len(sv.queue) - 1; i > 0; {
 		p := (i - 1) / 2
 		if !sv.less(i, p) {
@@ -851,6 +862,7 @@ func (sv *adapter) push(t *task) {
 }
 
 func (sv *adapter) pop() *task {
+	sv.waiting.Add(-1)
 	q := sv.queue
 	t := q[0]
 	n := len(q) - 1
@@ -917,6 +929,7 @@ func (sv *adapter) drain() []*task {
 	defer sv.mu.Unlock()
 	q := sv.queue
 	sv.queue = nil
+	sv.waiting.Store(0)
 	if sv.timer != nil {
 		sv.timer.Stop()
 	}

@@ -160,7 +160,12 @@ type Conn struct {
 	flushReq atomic.Bool   // the read loop is to write the queue (ServerMode)
 	reading  atomic.Bool   // the read loop is (about to be) in Read
 
-	lastActive atomic.Int64 // unix nanoseconds of the last read or write
+	// activity counts reads and writes; whoever watches for idleness
+	// (the server's reaper, the client's idle timer) notes when it last
+	// changed, so that the hot paths read no clock.
+	activity  atomic.Uint64
+	idleSeen  uint64 // the watcher's: activity when last looked at
+	idleSince int64  // the watcher's: unix nanoseconds since activity has been idleSeen
 	// The frame timeout counts only the time spent waiting for the peer
 	// in Read while a frame is unfinished, not the time we are busy or
 	// paused: the peer is not to blame for those.
@@ -190,7 +195,7 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	_, packet := nc.(*net.UDPConn)
 	c := &Conn{nc: nc, cfg: cfg, packet: packet, closed: make(chan struct{}), wake: make(chan struct{}, 1)}
 	c.raw = newNoWaitWriter(rawConn(nc))
-	c.lastActive.Store(time.Now().UnixNano())
+	c.idleSince = time.Now().UnixNano()
 	return c
 }
 
@@ -233,12 +238,18 @@ func (c *Conn) Requests() int { return int(c.holds.Load()) }
 func (c *Conn) Queued() int { return int(c.queued.Load()) }
 
 // Idle returns how long the connection has been idle: nothing in progress,
-// nothing queued, no frame begun; 0 when it is busy.
+// nothing queued, no frame begun, nothing read or written; 0 when it is
+// busy. It is for one watcher at a time (the server's reaper, a client's
+// idle timer), which should call it at least as often as the precision it
+// wants.
 func (c *Conn) Idle(now time.Time) time.Duration {
-	if c.holds.Load() > 0 || c.queued.Load() > 0 || c.framePending.Load() {
+	a := c.activity.Load()
+	busy := c.holds.Load() > 0 || c.queued.Load() > 0 || c.framePending.Load()
+	if busy || a != c.idleSeen {
+		c.idleSeen, c.idleSince = a, now.UnixNano()
 		return 0
 	}
-	return time.Duration(now.UnixNano() - c.lastActive.Load())
+	return time.Duration(now.UnixNano() - c.idleSince)
 }
 
 // FrameAge returns how long the connection has waited for its peer to
@@ -255,7 +266,7 @@ func (c *Conn) FrameAge(now time.Time) time.Duration {
 	return time.Duration(d)
 }
 
-func (c *Conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
+func (c *Conn) touch() { c.activity.Add(1) }
 
 // Err returns the error that closed the connection, nil while it is open or
 // after a plain Close.
@@ -312,9 +323,26 @@ func (c *Conn) failWrite(err error) error {
 	return c.werr
 }
 
+// queueFree is how much of a connection's write queue the memory budget
+// does not see: small queues come and go with every answer, and charging
+// them would make every write touch the budget's shared counter.
+const queueFree = 64 << 10
+
+// overFree is what of a queue of q bytes the budget is charged for.
+func overFree(q int64) int64 { return max(0, q-queueFree) }
+
+func (c *Conn) enqueued(n int) {
+	q := c.queued.Add(int64(n))
+	if d := overFree(q) - overFree(q-int64(n)); d > 0 {
+		c.cfg.Budget.force(int(d))
+	}
+}
+
 func (c *Conn) dequeued(n int) {
 	q := c.queued.Add(-int64(n))
-	c.cfg.Budget.release(n)
+	if d := overFree(q+int64(n)) - overFree(q); d > 0 {
+		c.cfg.Budget.release(int(d))
+	}
 	if c.cfg.ServerMode && q <= int64(c.cfg.MaxQueued) && q+int64(n) > int64(c.cfg.MaxQueued) {
 		c.signal() // the read loop may be paused on the queue
 	}
@@ -359,8 +387,7 @@ func (c *Conn) WriteThen(frame []byte, q Queued) error {
 		return ErrQueueFull
 	}
 	c.wbuf = append(c.wbuf, frame...)
-	c.queued.Add(int64(len(frame)))
-	c.cfg.Budget.force(len(frame))
+	c.enqueued(len(frame))
 	if c.flushing {
 		c.wmu.Unlock()
 		if q != nil {
@@ -369,14 +396,14 @@ func (c *Conn) WriteThen(frame []byte, q Queued) error {
 		return nil
 	}
 	c.flushing = true
-	if q != nil {
-		q.Queued()
-	}
 	// Give the goroutines that are about to write a moment to queue their
 	// frames behind ours: one write for many frames saves a system call
 	// (and a wake-up of the reader) per frame under load, and costs next
 	// to nothing when nothing else is runnable.
 	c.wmu.Unlock()
+	if q != nil {
+		q.Queued() // we own the flush: nothing is written before this
+	}
 	runtime.Gosched()
 	return c.flushNow()
 }
@@ -671,11 +698,16 @@ func (c *Conn) serveStream() error {
 			c.reading.Store(false)
 			continue
 		}
-		rs := time.Now().UnixNano()
-		c.readStart.Store(rs)
-		n, err := c.nc.Read(buf[end:])
-		c.readStart.Store(0)
+		// Time spent waiting for the peer counts toward the frame timeout
+		// only while a frame is unfinished (no clock read otherwise).
+		var rs int64
 		if c.framePending.Load() {
+			rs = time.Now().UnixNano()
+			c.readStart.Store(rs)
+		}
+		n, err := c.nc.Read(buf[end:])
+		if rs != 0 {
+			c.readStart.Store(0)
 			c.frameSpent.Add(time.Now().UnixNano() - rs)
 		}
 		c.reading.Store(false)
