@@ -235,7 +235,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			continue
 		}
 		st.e, st.cc, st.probe, st.failed = e, cc, probe, false
-		call.Endpoint, call.Peer = e.info, cc.conn.RemoteAddr()
+		call.Endpoint, call.Peer = *e.info.Load(), cc.conn.RemoteAddr()
 		err = c.attempt(ctx, call)
 		if errors.Is(err, ErrEndpointUnavailable) {
 			if probe {
@@ -314,7 +314,7 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 			} else if st.probe {
 				e.health.probing.Store(false)
 			}
-			return gaveUp(cause, fmt.Sprintf("%s.%s: no answer from %s within %v", c.servant, m.name, e.info.Address, st.timeout.Round(time.Millisecond)))
+			return gaveUp(cause, fmt.Sprintf("%s.%s: no answer from %s within %v", c.servant, m.name, e.addr, st.timeout.Round(time.Millisecond)))
 		}
 		<-wt.done // the answer is being delivered: take it
 	}

@@ -53,7 +53,7 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 		if time.Now().Before(s.retryAt) {
 			err := s.lastErr
 			s.mu.Unlock()
-			return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: reconnecting after %v", e.info.Address, err), cause: err}
+			return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: reconnecting after %v", e.addr, err), cause: err}
 		}
 		s.dialing = make(chan struct{})
 		c.wg.Add(1)
@@ -66,9 +66,9 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 	select {
 	case <-dialing:
 	case <-t.C:
-		return nil, gaveUp(context.DeadlineExceeded, fmt.Sprintf("%s: connecting", e.info.Address))
+		return nil, gaveUp(context.DeadlineExceeded, fmt.Sprintf("%s: connecting", e.addr))
 	case <-ctx.Done():
-		return nil, gaveUp(ctx.Err(), fmt.Sprintf("%s: connecting", e.info.Address))
+		return nil, gaveUp(ctx.Err(), fmt.Sprintf("%s: connecting", e.addr))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,7 +85,7 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 	if err == nil {
 		err = errors.New("connection lost")
 	}
-	return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: %v", e.info.Address, err), cause: err}
+	return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: %v", e.addr, err), cause: err}
 }
 
 // dialSlot dials s's endpoint and installs the connection, or records the
@@ -93,7 +93,7 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 func (c *Client) dialSlot(e *endpoint, s *connSlot, done chan struct{}) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.dialTimeout)
-	nc, err := c.dial(ctx, e.info.Address)
+	nc, err := c.dial(ctx, e.addr)
 	cancel()
 	s.mu.Lock()
 	defer func() {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/lb"
+	"github.com/gotars/tars/transport"
 )
 
 type resolverOption struct{ r discovery.Resolver }
@@ -231,7 +233,7 @@ func (r *resolution) apply(st discovery.State) {
 	known := map[string]*endpoint{}
 	if old != nil {
 		for _, e := range old.eps {
-			known[e.info.Key()] = e
+			known[e.key] = e
 		}
 	}
 	eps := discovery.Normalize(st.Endpoints)
@@ -243,7 +245,9 @@ func (r *resolution) apply(st discovery.State) {
 			e = c.newEndpoint(ep, now)
 		} else {
 			delete(known, ep.Key())
-			e.info = ep
+			if !reflect.DeepEqual(*e.info.Load(), ep) {
+				e.info.Store(&ep) // calls in progress read it
+			}
 		}
 		set.eps = append(set.eps, e)
 	}
@@ -261,7 +265,8 @@ func (r *resolution) apply(st discovery.State) {
 }
 
 func (c *Client) newEndpoint(ep discovery.Endpoint, now time.Time) *endpoint {
-	e := &endpoint{info: ep, slots: make([]*connSlot, c.cfg.conns)}
+	e := &endpoint{key: ep.Key(), addr: ep.Address, slots: make([]*connSlot, c.cfg.conns)}
+	e.info.Store(&ep)
 	for i := range e.slots {
 		e.slots[i] = &connSlot{}
 	}
@@ -275,7 +280,9 @@ const stallAfter = 500 * time.Millisecond
 
 // endpoint is one endpoint's connection slots, load and health.
 type endpoint struct {
-	info       discovery.Endpoint
+	key        string                             // info's Key
+	addr       transport.Address                  // where it is dialled; fixed for its key
+	info       atomic.Pointer[discovery.Endpoint] // as last resolved (weights, set and metadata may change)
 	slots      []*connSlot
 	next       atomic.Uint32
 	inflight   atomic.Int32

@@ -436,12 +436,18 @@ func answerMargin(timeout time.Duration) time.Duration {
 }
 
 // admit runs t now, queues it, or refuses it, by its servant's limits.
+// Places are taken and given back without the lock when nothing waits;
+// the queue needs it.
 func (s *Server) admit(sv *adapter, t *task) {
-	sv.mu.Lock()
-	if sv.running < sv.limits.MaxInvoke {
-		sv.running++
+	if sv.waiting.Load() == 0 && sv.take() {
 		t.holds.Store(true)
+		s.start(t)
+		return
+	}
+	sv.mu.Lock()
+	if len(sv.queue) == 0 && sv.take() {
 		sv.mu.Unlock()
+		t.holds.Store(true)
 		s.start(t)
 		return
 	}
@@ -453,7 +459,31 @@ func (s *Server) admit(sv *adapter, t *task) {
 	}
 	sv.push(t)
 	sv.armLocked(s)
+	// A place given back since we looked (release takes no lock) would
+	// leave the queue waiting for a worker that has already gone by: take
+	// it for the queue's head.
+	var head *task
+	if sv.take() {
+		head = sv.pop()
+		head.holds.Store(true)
+	}
 	sv.mu.Unlock()
+	if head != nil {
+		s.start(head)
+	}
+}
+
+// take takes a running place if one is free.
+func (sv *adapter) take() bool {
+	for {
+		r := sv.running.Load()
+		if int(r) >= sv.limits.MaxInvoke {
+			return false
+		}
+		if sv.running.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
 }
 
 // start hands t to an idle worker of its servant, or starts one while the
@@ -543,18 +573,17 @@ func (s *Server) next(sv *adapter) *task {
 	now := time.Now()
 	for {
 		sv.mu.Lock()
-		if len(sv.queue) == 0 || sv.running >= sv.limits.MaxInvoke || s.stopping.Load() {
+		if len(sv.queue) == 0 || s.stopping.Load() || !sv.take() {
 			sv.mu.Unlock()
 			return nil
 		}
 		t := sv.pop()
+		sv.mu.Unlock()
 		if t.expiry.After(now) {
-			sv.running++
 			t.holds.Store(true)
-			sv.mu.Unlock()
 			return t
 		}
-		sv.mu.Unlock()
+		sv.running.Add(-1)
 		s.queueTimeout(t)
 	}
 }
@@ -564,10 +593,7 @@ func (s *Server) release(t *task) {
 	if !t.holds.Swap(false) {
 		return
 	}
-	sv := t.sv
-	sv.mu.Lock()
-	sv.running--
-	sv.mu.Unlock()
+	t.sv.running.Add(-1)
 }
 
 // Queued gives the task's running place back once its answer is queued,
@@ -829,8 +855,8 @@ type adapter struct {
 	readyN   atomic.Int32  // len(ready)
 	readySig chan struct{} // wakes an idle worker for ready
 
+	running atomic.Int32 // handlers holding a place
 	mu      sync.Mutex
-	running int
 	queue   []*task      // a binary heap by (expiry, seq)
 	waiting atomic.Int32 // len(queue), readable without the lock
 	seq     uint64

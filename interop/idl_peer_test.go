@@ -69,7 +69,7 @@ func idlServeGotars(t *testing.T, reg func(*tars.Server)) string {
 // idlServeTarsGo serves a generated Dispatch with impl on a free loopback
 // port with TarsGo's transport (rpcpeer.Serve) until the test ends, and
 // returns the address.
-func idlServeTarsGo(t *testing.T, d rpcpeer.Dispatcher, impl any) string {
+func idlServeTarsGo(t testing.TB, d rpcpeer.Dispatcher, impl any) string {
 	t.Helper()
 	srv, err := rpcpeer.Serve(d, impl, "127.0.0.1:0")
 	if err != nil {

@@ -149,7 +149,7 @@ func (r *tgRegistry) FindObjectByIdInSameSet(ctx context.Context, id, set string
 
 // serveTGRegistry serves r through TarsGo's generated QueryF dispatch on a
 // loopback port until the test ends and returns its locator.
-func serveTGRegistry(t *testing.T, r *tgRegistry) string {
+func serveTGRegistry(t testing.TB, r *tgRegistry) string {
 	addr := idlServeTarsGo(t, queryf.NewQueryF(), r)
 	host, port, _ := net.SplitHostPort(addr)
 	return fmt.Sprintf("%s@tcp -h %s -p %s -t 3000", tarsregistry.QueryObj, host, port)
@@ -236,7 +236,7 @@ func firstState(t *testing.T, res *tarsregistry.Resolver, target discovery.Targe
 }
 
 // endpointOf is the gotars server at addr as the registry lists it.
-func endpointOf(t *testing.T, addr string, node string) tarsregistry.EndpointF {
+func endpointOf(t testing.TB, addr string, node string) tarsregistry.EndpointF {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
