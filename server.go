@@ -40,27 +40,18 @@ type Server struct {
 	// Handlers' parents, cancelled when Shutdown gives up. Several, so
 	// that concurrent handlers do not all take one context's lock to
 	// attach their deadlines.
-	bases   [baseShards]context.Context
-	cancels [baseShards]context.CancelFunc
-	tasks   [baseShards]taskSet // admitted, not yet answered
-	idle    chan *task          // idle workers wait here for their next request
-	quit    chan struct{}       // closed by Shutdown: idle workers exit
-	// Worker goroutines: at most as many as the servants' places, so that
-	// a burst cannot start more while workers are finishing.
-	workers    atomic.Int64
-	maxWorkers atomic.Int64
-	readyMu    sync.Mutex
-	ready      []*task       // admitted, holding a place, waiting for a worker
-	readySig   chan struct{} // wakes an idle worker for ready
-	quitOnce   sync.Once
-	stopping   atomic.Bool // the grace has expired: no handler starts
+	bases    [baseShards]context.Context
+	cancels  [baseShards]context.CancelFunc
+	tasks    [baseShards]taskSet // admitted, not yet answered
+	quit     chan struct{}       // closed by Shutdown: idle workers exit
+	quitOnce sync.Once
+	stopping atomic.Bool // the grace has expired: no handler starts
 
-	regMu   sync.Mutex
-	regs    []announced // withdrawn by Shutdown before it drains
-	logs    rateLog
-	counts  serverCounts
-	reconn  []byte // the _reconnect_ push
-	started atomic.Bool
+	regMu  sync.Mutex
+	regs   []announced // withdrawn by Shutdown before it drains
+	logs   rateLog
+	counts serverCounts
+	reconn []byte // the _reconnect_ push
 }
 
 type serverCounts struct {

@@ -390,10 +390,7 @@ func mustParams[T any]() *reflectcodec.Params {
 	return p
 }
 
-var (
-	queryParams  = mustParams[userapi.QueryArgs]()
-	userIDParams = mustParams[userapi.UserIDArgs]()
-)
+var queryParams = mustParams[userapi.QueryArgs]()
 
 // body encodes a parameter list as a TARS (version 1) request body: the
 // struct's fields at their tags, as reflectcodec.Marshal writes a struct.

@@ -333,7 +333,7 @@ func TestEndpointMiddleware(t *testing.T) {
 		for i, e := range ev {
 			got := map[attribute.Key]string{}
 			for _, a := range e.Attributes {
-				got[a.Key] = a.Value.Emit()
+				got[a.Key] = a.Value.String()
 			}
 			if e.Name != "tars.attempt" || got["server.address"] != "127.0.0.1" || got["network.peer.address"] != "127.0.0.1" {
 				t.Errorf("event %s %v", e.Name, got)

@@ -174,7 +174,7 @@ func TestEvents(t *testing.T) {
 			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
 				key := m.Name
 				for _, a := range dp.Attributes.ToSlice() {
-					key += " " + string(a.Key) + "=" + a.Value.Emit()
+					key += " " + string(a.Key) + "=" + a.Value.String()
 				}
 				got[key] = dp.Value
 			}

@@ -287,7 +287,7 @@ func keys(m map[string]sdktrace.ReadOnlySpan) []string {
 func attrValue(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, a := range s.Attributes() {
 		if a.Key == key {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
