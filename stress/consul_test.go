@@ -1,18 +1,10 @@
 package stress
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +13,7 @@ import (
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/discovery/consul"
+	"github.com/gotars/tars/discovery/consul/consultest"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/transport"
 )
@@ -58,9 +51,8 @@ func TestConsulFaults(t *testing.T) {
 		deregLag  = consulMinInterval + 100*time.Millisecond
 	)
 	recoverBound := consulTTL/3 + consulBackoffMax + 2*consulMinInterval + 500*time.Millisecond
-	bin := consulBinary(t)
-	ag := startConsul(t, bin)
-	client := ag.client(t)
+	ag := startConsul(t)
+	client := consulClient(t, ag)
 
 	f := startFleet(t, 3)
 	rr := consul.NewRegistrar(client, consul.WithTTL(consulTTL))
@@ -90,10 +82,10 @@ func TestConsulFaults(t *testing.T) {
 
 	// The agent restarted.
 	tStop := lt.now()
-	ag.stop()
+	ag.Stop()
 	tDown := lt.now()
 	time.Sleep(agentDown)
-	if err := ag.start(); err != nil {
+	if err := ag.Begin(); err != nil {
 		t.Fatal(err)
 	}
 	tBack := lt.now() // the agent has a leader again
@@ -242,182 +234,25 @@ func (o *observed) since(from time.Duration) string {
 	return strings.Join(parts, "; ")
 }
 
-// consulBinary finds the agent: $GOTARS_CONSUL, else what
-// ../scripts/consul.sh prints (building it once when missing).
-func consulBinary(t *testing.T) string {
+// startConsul starts a real agent (consultest) on free loopback ports,
+// stopped at the end of the test.
+func startConsul(t *testing.T) *consultest.Agent {
 	t.Helper()
-	if p := os.Getenv("GOTARS_CONSUL"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("GOTARS_CONSUL: %v", err)
-		}
-		return p
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "../scripts/consul.sh")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	bin, err := consultest.Binary("../scripts/consul.sh")
 	if err != nil {
-		t.Fatalf("../scripts/consul.sh: %v", err)
+		t.Fatal(err)
 	}
-	return strings.TrimSpace(string(out))
-}
-
-// consulAgent is one consul agent -dev on fixed loopback ports, which a
-// restart reuses.
-type consulAgent struct {
-	bin, dataDir string
-	ports        [4]int // http, serf lan, serf wan, server
-	addr         string
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  lockedBuffer
-}
-
-// startConsul starts an agent on free ports, stopped at the end of the test.
-func startConsul(t *testing.T, bin string) *consulAgent {
-	t.Helper()
-	var err error
-	for range 3 { // a port found free may be taken before the agent binds it
-		a := &consulAgent{bin: bin, dataDir: t.TempDir()}
-		for i := range a.ports {
-			if a.ports[i], err = freeTCPUDPPort(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		a.addr = "127.0.0.1:" + strconv.Itoa(a.ports[0])
-		if err = a.start(); err == nil {
-			t.Cleanup(a.stop)
-			return a
-		}
-	}
-	t.Fatal(err)
-	return nil
-}
-
-// start runs the agent and waits for it to have a leader (30 s at most).
-func (a *consulAgent) start() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	cmd := exec.Command(a.bin, "agent", "-dev",
-		"-bind", "127.0.0.1", "-client", "127.0.0.1",
-		"-http-port", strconv.Itoa(a.ports[0]),
-		"-serf-lan-port", strconv.Itoa(a.ports[1]),
-		"-serf-wan-port", strconv.Itoa(a.ports[2]),
-		"-server-port", strconv.Itoa(a.ports[3]),
-		"-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-data-dir", a.dataDir, "-node", "gotars-stress", "-datacenter", "dc1", "-log-level", "warn")
-	a.log.reset()
-	cmd.Stdout, cmd.Stderr = &a.log, &a.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	a.cmd, a.done = cmd, done
-	c, tr := newConsulClient(a.addr)
-	defer tr.CloseIdleConnections()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		leader, err := c.Status().Leader()
-		if err == nil && leader != "" {
-			return nil
-		}
-		select {
-		case <-done:
-			a.cmd = nil
-			return fmt.Errorf("consul agent exited before it had a leader:\n%s", a.log.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-done
-			a.cmd = nil
-			return fmt.Errorf("consul agent had no leader within 30 s (last error %v):\n%s", err, a.log.String())
-		}
-	}
-}
-
-// stop ends the agent: SIGTERM, SIGKILL after 10 s.
-func (a *consulAgent) stop() {
-	a.mu.Lock()
-	cmd, done := a.cmd, a.done
-	a.cmd = nil
-	a.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-done
-	}
-}
-
-// client returns an API client of the agent whose idle connections are
-// closed at the end of the test.
-func (a *consulAgent) client(t *testing.T) *api.Client {
-	c, tr := newConsulClient(a.addr)
-	t.Cleanup(tr.CloseIdleConnections)
-	return c
-}
-
-func newConsulClient(addr string) (*api.Client, *http.Transport) {
-	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second}
-	c, err := api.NewClient(&api.Config{Address: addr, Scheme: "http", Transport: tr})
+	a, err := consultest.Start(bin, t.TempDir())
 	if err != nil {
-		panic(err) // only bad TLS settings fail
+		t.Fatal(err)
 	}
-	return c, tr
+	t.Cleanup(a.Stop)
+	return a
 }
 
-// freeTCPUDPPort returns a loopback port free for TCP and UDP (Serf uses
-// both).
-func freeTCPUDPPort() (int, error) {
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("no loopback port free for TCP and UDP")
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 {
-		return len(p), nil // enough to tell why it failed
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
+// consulClient returns a client of agent a, closed at the test's end.
+func consulClient(t *testing.T, a *consultest.Agent) *api.Client {
+	c := consultest.NewAPIClient(a.Addr)
+	t.Cleanup(c.Close)
+	return c.Client
 }
