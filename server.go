@@ -42,8 +42,7 @@ type Server struct {
 	// attach their deadlines.
 	bases    [baseShards]context.Context
 	cancels  [baseShards]context.CancelFunc
-	tasks    [baseShards]taskSet // admitted, not yet answered
-	quit     chan struct{}       // closed by Shutdown: idle workers exit
+	quit     chan struct{} // closed by Shutdown: idle workers exit
 	quitOnce sync.Once
 	stopping atomic.Bool // the grace has expired: no handler starts
 
@@ -118,7 +117,6 @@ func NewServer(opts ...ServerOption) *Server {
 	s.inflight.zero = make(chan struct{})
 	for i := range s.bases {
 		s.bases[i], s.cancels[i] = context.WithCancel(context.Background())
-		s.tasks[i].m = map[*task]struct{}{}
 	}
 	s.budget = transport.NewBudget(s.cfg.memoryBudget)
 	s.logs.logger = s.cfg.logger
@@ -330,8 +328,13 @@ func (s *Server) expire() {
 			s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
 		}
 	}
-	for i := range s.tasks {
-		for _, t := range s.tasks[i].list() {
+	for _, sv := range svs {
+		for t := sv.takeReady(); t != nil; t = sv.takeReady() {
+			if t.state.CompareAndSwap(taskQueued, taskCancelled) {
+				s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
+			}
+		}
+		for _, t := range sv.current() {
 			for t.state.Load() == taskStarting { // about to enter its handler
 				time.Sleep(10 * time.Microsecond)
 			}
@@ -410,7 +413,6 @@ func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 		}
 	}
 	peer.Begin()
-	s.tasks[shard(t)].add(t)
 	s.admit(sv, t)
 }
 
@@ -503,6 +505,37 @@ func (s *Server) start(t *task) {
 	}
 }
 
+// workerSlot is where a worker shows Shutdown the call it runs.
+type workerSlot struct{ cur atomic.Pointer[task] }
+
+func (sv *adapter) enlist(w *workerSlot) {
+	sv.wlMu.Lock()
+	if sv.wl == nil {
+		sv.wl = map[*workerSlot]struct{}{}
+	}
+	sv.wl[w] = struct{}{}
+	sv.wlMu.Unlock()
+}
+
+func (sv *adapter) delist(w *workerSlot) {
+	sv.wlMu.Lock()
+	delete(sv.wl, w)
+	sv.wlMu.Unlock()
+}
+
+// current returns the calls the servant's workers are running.
+func (sv *adapter) current() []*task {
+	sv.wlMu.Lock()
+	defer sv.wlMu.Unlock()
+	var out []*task
+	for w := range sv.wl {
+		if t := w.cur.Load(); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // takeReady returns a task waiting for a worker, if any.
 func (sv *adapter) takeReady() *task {
 	if sv.readyN.Load() == 0 {
@@ -525,10 +558,15 @@ func (sv *adapter) takeReady() *task {
 
 func (s *Server) worker(sv *adapter, t *task) {
 	defer sv.workers.Add(-1)
+	w := &workerSlot{}
+	sv.enlist(w)
+	defer sv.delist(w)
 	var timer *time.Timer
 	for {
 		for t != nil {
+			w.cur.Store(t) // Shutdown finds the calls running here
 			s.run(t)
+			w.cur.Store(nil)
 			s.release(t)
 			if t = s.next(sv); t == nil {
 				t = sv.takeReady()
@@ -721,7 +759,7 @@ func (s *Server) finishWith(t *task, resp *protocol.ResponsePacket, e *Error) {
 // done releases what t holds: its frame, its connection's request count,
 // its place among the server's calls in flight.
 func (s *Server) done(t *task) {
-	if s.tasks[shard(t)].remove(t) {
+	if t.finished.CompareAndSwap(false, true) {
 		t.frame.Done()
 		t.peer.End()
 		s.inflight.leave()
@@ -781,6 +819,7 @@ type task struct {
 	holds    atomic.Bool // it holds a running place of its servant
 	state    atomic.Int32
 	answered atomic.Bool
+	finished atomic.Bool // done has released what it holds
 }
 
 // Task states: queued → starting → running, or → cancelled by Shutdown.
@@ -793,40 +832,6 @@ const (
 
 // answer reports whether the caller may answer t: true once.
 func (t *task) answer() bool { return t.answered.CompareAndSwap(false, true) }
-
-func shard(t *task) int { return int(uint32(t.req.RequestID) % baseShards) }
-
-// taskSet is the admitted calls of one shard, for Shutdown.
-type taskSet struct {
-	mu sync.Mutex
-	m  map[*task]struct{}
-}
-
-func (ts *taskSet) add(t *task) {
-	ts.mu.Lock()
-	ts.m[t] = struct{}{}
-	ts.mu.Unlock()
-}
-
-func (ts *taskSet) remove(t *task) bool {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if _, ok := ts.m[t]; !ok {
-		return false
-	}
-	delete(ts.m, t)
-	return true
-}
-
-func (ts *taskSet) list() []*task {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	out := make([]*task, 0, len(ts.m))
-	for t := range ts.m {
-		out = append(out, t)
-	}
-	return out
-}
 
 // adapter is a servant's methods and its admission (TARS's adapter): the running count and
 // a queue ordered by expiry (earliest first; admission order among
@@ -842,9 +847,11 @@ type adapter struct {
 	idle     chan *task // idle workers wait here for their next request
 	workers  atomic.Int64
 	readyMu  sync.Mutex
-	ready    []*task       // admitted, holding a place, waiting for a worker
-	readyN   atomic.Int32  // len(ready)
-	readySig chan struct{} // wakes an idle worker for ready
+	ready    []*task      // admitted, holding a place, waiting for a worker
+	readyN   atomic.Int32 // len(ready)
+	wlMu     sync.Mutex
+	wl       map[*workerSlot]struct{} // the workers alive, for Shutdown
+	readySig chan struct{}            // wakes an idle worker for ready
 
 	running atomic.Int32 // handlers holding a place
 	mu      sync.Mutex
