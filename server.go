@@ -625,11 +625,15 @@ func (s *Server) release(t *task) {
 	t.sv.running.Add(-1)
 }
 
-// Queued gives the task's running place back once its answer is queued,
-// before it is written (transport.Queued): the work is done, writing does
-// not block, and the answer cannot reach the caller before the place is
-// free.
-func (t *task) Queued() { t.srv.release(t) }
+// Queued gives the task's running place back, and releases what the call
+// holds, once its answer is queued, before it is written
+// (transport.Queued): the work is done, writing does not block, and the
+// answer cannot reach the caller before the place is free and the call is
+// no longer counted in flight.
+func (t *task) Queued() {
+	t.srv.release(t)
+	t.srv.done(t) // nor the call's count, connection hold and frame budget
+}
 
 func (s *Server) queueTimeout(t *task) {
 	s.counts.queueTimeout.Add(1)
