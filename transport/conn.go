@@ -132,6 +132,7 @@ type ConnConfig struct {
 }
 
 const (
+	largeReadChunk = 64 << 10 // the most read at once
 	initialReadBuf = 4 << 10  // idle connections stay small
 	keepWriteBuf   = 64 << 10 // larger write buffers are dropped once flushed
 )
@@ -705,7 +706,9 @@ func (c *Conn) serveStream() error {
 			rs = time.Now().UnixNano()
 			c.readStart.Store(rs)
 		}
-		n, err := c.nc.Read(buf[end:])
+		// A large frame is read in chunks, yielding between them (below),
+		// so that its copying does not hold a thread for long.
+		n, err := c.nc.Read(buf[end:min(len(buf), end+largeReadChunk)])
 		if rs != 0 {
 			c.readStart.Store(0)
 			c.frameSpent.Add(time.Now().UnixNano() - rs)
