@@ -403,8 +403,6 @@ func TestCallDeadlineBoundsTheWrite(t *testing.T) {
 	}()
 	c := newClient(t, fmt.Sprintf("Fault.S.A@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port),
 		tars.WithMaxPacket(16<<20), tars.WithConnsPerEndpoint(1))
-	big := blockArgs{ID: 1}
-	_ = big
 	var wg sync.WaitGroup
 	for i, size := range []int{8 << 20, 100} {
 		wg.Add(1)
@@ -588,7 +586,7 @@ func TestHungEndpointIsPassedOver(t *testing.T) {
 func TestOptionsAreValidated(t *testing.T) {
 	for _, opt := range []tars.ClientOption{tars.WithTimeout(0), tars.WithConnsPerEndpoint(0), tars.WithMaxPacket(10),
 		tars.WithVersion(7), tars.WithMaxInflight(0), tars.WithDialTimeout(-1), tars.WithReconnectBackoff(2, 1),
-		tars.WithDialer(nil), tars.WithMiddleware(nil), tars.WithIdleTimeout(-1)} {
+		tars.WithDialer(nil), tars.WithMiddleware(nil), tars.WithIdleTimeout(-1), tars.WithSet("a.b"), tars.WithSet("a..c")} {
 		_, err := tars.NewClient("A.B.C@tcp -h 127.0.0.1 -p 1", opt)
 		name := strings.SplitN(fmt.Sprint(opt), "(", 2)[0]
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -669,7 +667,6 @@ func TestHandleRejectsWhatNoPeerCanCall(t *testing.T) {
 
 func TestSetResponseFromHandlerGoroutines(t *testing.T) {
 	fs := startFaultServer(t)
-	c := newClient(t, fs.obj)
 	var got map[string]string
 	mw := func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
@@ -678,9 +675,8 @@ func TestSetResponseFromHandlerGoroutines(t *testing.T) {
 			return err
 		}
 	}
-	c2 := newClient(t, fs.obj, tars.WithMiddleware(mw))
-	_ = c
-	if _, err := setLater.Call(context.Background(), c2, tars.Void{}); err != nil {
+	c := newClient(t, fs.obj, tars.WithMiddleware(mw))
+	if _, err := setLater.Call(context.Background(), c, tars.Void{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 4 {

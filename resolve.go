@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,26 +68,8 @@ func (o setOption) String() string { return fmt.Sprintf("WithSet(%q)", string(o)
 func WithSet(set string) ClientOption { return setOption(set) }
 
 func validSet(s string) bool {
-	n := 0
-	for _, part := range splitDots(s) {
-		if part == "" {
-			return false
-		}
-		n++
-	}
-	return n == 3
-}
-
-func splitDots(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
+	parts := strings.Split(s, ".")
+	return len(parts) == 3 && !slices.Contains(parts, "")
 }
 
 type endpointMiddlewareOption struct{ mw []Middleware }

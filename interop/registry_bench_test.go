@@ -20,12 +20,8 @@ import (
 //	go tool benchstat -col /impl /tmp/reg.txt
 func BenchmarkRPCRegistry(b *testing.B) {
 	var eps []tarsregistry.EndpointF
-	var first *rpcGotarsServer
-	for i := range 3 {
+	for range 3 {
 		s := rpcStartGotars(b)
-		if i == 0 {
-			first = s
-		}
 		if _, err := s.store.CreateUser(context.Background(), userapi.UserInfoArgs{UserInfo: userapi.UserInfo{UserName: "u", Email: "e@x"}}); err != nil {
 			b.Fatal(err)
 		}
@@ -65,7 +61,6 @@ func BenchmarkRPCRegistry(b *testing.B) {
 		defer viaRegistry.Close()
 		impls = append(impls, impl{fmt.Sprintf("static%d", n), static}, impl{fmt.Sprintf("registry%d", n), viaRegistry})
 	}
-	_ = first
 	for _, impl := range impls {
 		call := func(ctx context.Context) error {
 			_, err := userapi.GetUser.Call(ctx, impl.c, userapi.UserIDArgs{UserID: 1})
