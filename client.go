@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,10 +129,14 @@ func (c *Client) invoke(ctx context.Context, m *method, req, rsp any, oneway boo
 	if m.svc == nil {
 		return errors.New("tars: call of an undeclared endpoint")
 	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(c.cfg.timeout)
+	}
 	call := &Call{
 		Servant: c.servant, Method: m.name, Version: c.cfg.version, Oneway: oneway,
 		Context: maps.Clone(outgoing(ctx, false)), Status: maps.Clone(outgoing(ctx, true)),
-		Request: req, Response: rsp, m: m,
+		Request: req, Response: rsp, m: m, deadline: deadline,
 	}
 	return c.chain(ctx, call)
 }
@@ -171,9 +176,9 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		return NewError(CodeProxyConnectErr, "client closed")
 	}
 	m := call.m
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(c.cfg.timeout)
+	deadline := call.deadline
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d // an attempt's own timeout, or a call made without invoke
 	}
 	timeout := time.Until(deadline)
 	if timeout <= 0 {
@@ -218,6 +223,10 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	st.frame, st.deadline, st.timeout = frame, deadline, timeout
 	call.att = st
 	defer func() { call.att = nil }()
+	g := call.group()
+	if g != nil {
+		g.avoidTried(ps)
+	}
 	var lastErr error
 	for range len(set.eps) + 1 {
 		e, probe := ps.pick(time.Now())
@@ -225,6 +234,11 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			break
 		}
 		ps.tried(e)
+		if g != nil {
+			g.mu.Lock()
+			g.tried = append(g.tried, e)
+			g.mu.Unlock()
+		}
 		cc, err := c.slotConn(ctx, deadline, e, e.slot())
 		if err != nil {
 			if isGaveUp(err) {
@@ -422,6 +436,32 @@ func putPickState(ps *pickState) {
 	*ps = pickState{triedN: ps.triedN[:0]}
 	ps.req.Skip = skip
 	pickPool.Put(ps)
+}
+
+// avoidTried marks tried, in ps, the endpoints of ps's set that earlier
+// attempts of the call g went to, unless that is all of them: an attempt
+// goes elsewhere while it can, and back to an endpoint tried before only
+// when none is left.
+func (g *Call) avoidTried(ps *pickState) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.tried) == 0 {
+		return
+	}
+	n := 0
+	for _, e := range ps.set.eps {
+		if slices.Contains(g.tried, e) {
+			n++
+		}
+	}
+	if n == 0 || n >= len(ps.set.eps) {
+		return
+	}
+	for _, e := range ps.set.eps {
+		if slices.Contains(g.tried, e) {
+			ps.tried(e)
+		}
+	}
 }
 
 func (ps *pickState) tried(e *endpoint) {

@@ -84,6 +84,9 @@ type MethodInfo struct {
 	Out     []Param      // out parameters, tags n+1..n+m
 	Request reflect.Type // the Go request type (Req)
 	Reply   reflect.Type // the Go response type (Resp)
+	// Idempotent: declared with the Idempotent option, so calls may be
+	// retried and hedged (idl-export prints it as a comment).
+	Idempotent bool
 }
 
 // method is the type-erased plan of one endpoint.
@@ -96,10 +99,13 @@ type method struct {
 	out     *reflectcodec.Params // nil for Void
 	ret     reflect.Type         // nil for void
 	inNames map[string]int       // TUP/JSON name -> index in in.Params()
+	// idempotent: declared with Idempotent; its client calls record the
+	// endpoints they try, so that a retry or a backup request goes elsewhere.
+	idempotent bool
 }
 
 func (m *method) info() MethodInfo {
-	mi := MethodInfo{Service: m.svc.name, Name: m.name, Request: m.reqType, Reply: m.rspType, Return: m.ret}
+	mi := MethodInfo{Service: m.svc.name, Name: m.name, Request: m.reqType, Reply: m.rspType, Return: m.ret, Idempotent: m.idempotent}
 	for _, p := range m.in.Params() {
 		mi.In = append(mi.In, Param{Name: p.Name, Tag: p.Tag, Type: p.Type})
 	}
@@ -142,17 +148,37 @@ type Endpoint[Req, Resp any] struct {
 }
 
 // NewEndpoint declares the method name on svc with request type Req and
-// response type Resp (see Endpoint for the rule). It panics with an error
-// naming the type and field when the types break the rule or cannot be
-// carried by TARS, and when name is declared twice: declarations run at
-// start-up, and nothing is checked per call.
-func NewEndpoint[Req, Resp any](svc *Service, name string) *Endpoint[Req, Resp] {
-	m, err := newMethod(svc, name, reflect.TypeFor[Req](), reflect.TypeFor[Resp]())
+// response type Resp (see Endpoint for the rule), qualified by opts
+// (Idempotent). It panics with an error naming the type and field when the
+// types break the rule or cannot be carried by TARS, and when name is
+// declared twice: declarations run at start-up, and nothing is checked per
+// call.
+func NewEndpoint[Req, Resp any](svc *Service, name string, opts ...EndpointOption) *Endpoint[Req, Resp] {
+	m, err := newMethod(svc, name, reflect.TypeFor[Req](), reflect.TypeFor[Resp](), opts)
 	if err != nil {
 		panic(err)
 	}
 	return &Endpoint[Req, Resp]{m: m}
 }
+
+// An EndpointOption qualifies an endpoint where it is declared
+// (NewEndpoint), so that idl-export sees it too.
+type EndpointOption interface {
+	applyEndpoint(m *method)
+}
+
+type idempotentOption struct{}
+
+func (idempotentOption) applyEndpoint(m *method) { m.idempotent = true }
+
+// Idempotent declares an endpoint whose calls have the same effect run
+// twice as run once (a read, or a write keyed by the caller). Only the calls
+// of idempotent endpoints are retried or hedged (middleware/retry); their
+// attempts go to endpoints the call has not tried yet while others remain.
+// idl-export prints "// idempotent" above the method.
+//
+//	GetUser = tars.NewEndpoint[GetUserArgs, UserInfo](UserService, "getUser", tars.Idempotent)
+var Idempotent EndpointOption = idempotentOption{}
 
 // Name returns the method name.
 func (e *Endpoint[Req, Resp]) Name() string { return e.m.name }
@@ -182,7 +208,7 @@ func (e *DeclError) Error() string {
 // Unwrap returns the cause (often a *reflectcodec.TypeError).
 func (e *DeclError) Unwrap() error { return e.Err }
 
-func newMethod(svc *Service, name string, req, rsp reflect.Type) (*method, error) {
+func newMethod(svc *Service, name string, req, rsp reflect.Type, opts []EndpointOption) (*method, error) {
 	if svc == nil {
 		return nil, &DeclError{Method: name, Err: fmt.Errorf("nil service")}
 	}
@@ -196,6 +222,12 @@ func newMethod(svc *Service, name string, req, rsp reflect.Type) (*method, error
 		return nil, fail("tars_ping is built in")
 	}
 	m := &method{svc: svc, name: name, reqType: req, rspType: rsp, inNames: map[string]int{}}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fail("nil EndpointOption")
+		}
+		o.applyEndpoint(m)
+	}
 	if req.Kind() != reflect.Struct {
 		return nil, fail("request type %v must be a struct listing the in parameters (tars.Void for none)", req)
 	}

@@ -2,7 +2,9 @@ package tars
 
 import (
 	"context"
+	"maps"
 	"net"
+	"reflect"
 	"sync"
 	"time"
 
@@ -40,9 +42,77 @@ type Call struct {
 	Request  any // *Req: decoded on a server, to be encoded on a client
 	Response any // *Resp: filled by the handler (server) or the decoder (client); nil for oneway calls
 
-	m   *method
-	att *attemptState // a client call's attempt in progress
-	mu  sync.Mutex    // guards the response maps against goroutines a handler starts
+	m        *method
+	att      *attemptState // a client call's attempt in progress
+	deadline time.Time     // a client call's deadline: its ctx's, or the client's timeout from its start
+	root     *Call         // the call an attempt (NewAttempt) was made for; nil for the call itself
+	// mu guards the response maps of a server call against goroutines a
+	// handler starts, and, on the root of a client call's attempts, tried.
+	mu    sync.Mutex
+	tried []*endpoint // the endpoints the attempts of an idempotent client call went to
+}
+
+// Idempotent reports whether the call's endpoint was declared Idempotent:
+// whether it may be retried or hedged.
+func (c *Call) Idempotent() bool { return c.m != nil && c.m.idempotent }
+
+// Deadline returns the time by which a client call must end: its context's
+// deadline, or else the client's timeout (WithTimeout) from the call's start.
+// Attempts of the call (NewAttempt) share it. Zero on a server call, whose
+// handler's context carries the caller's deadline.
+func (c *Call) Deadline() time.Time { return c.deadline }
+
+// NewAttempt returns a new attempt of a client call, for retry and hedging
+// middleware to pass to next: the same servant, method, request and
+// deadline, copies of the request's context and status maps, and a fresh
+// response value. The client sends an attempt of an Idempotent call to an
+// endpoint no earlier attempt of the call went to, while such endpoints
+// remain. Once an attempt has returned, Adopt takes its outcome into the
+// call. NewAttempt returns nil for a server call.
+func (c *Call) NewAttempt() *Call {
+	if c.Server || c.m == nil {
+		return nil
+	}
+	root := c
+	if c.root != nil {
+		root = c.root
+	}
+	a := &Call{
+		Servant: c.Servant, Method: c.Method, Version: c.Version, Oneway: c.Oneway,
+		Context: maps.Clone(c.Context), Status: maps.Clone(c.Status),
+		Request: c.Request, m: c.m, deadline: c.deadline, root: root,
+	}
+	if c.Response != nil {
+		a.Response = reflect.New(c.m.rspType).Interface()
+	}
+	return a
+}
+
+// Adopt takes into c the outcome of its attempt a (from NewAttempt), which
+// must have returned: the response value, the response maps, the endpoint
+// and the peer. Adopting c itself does nothing.
+func (c *Call) Adopt(a *Call) {
+	if a == nil || a == c {
+		return
+	}
+	if c.Response != nil && a.Response != nil {
+		reflect.ValueOf(c.Response).Elem().Set(reflect.ValueOf(a.Response).Elem())
+	}
+	c.ResponseContext, c.ResponseStatus = a.ResponseContext, a.ResponseStatus
+	c.Endpoint, c.Peer = a.Endpoint, a.Peer
+	c.RequestID, c.Timeout = a.RequestID, a.Timeout
+}
+
+// group returns the call whose tried list the attempts of an idempotent
+// client call share, or nil for other calls.
+func (c *Call) group() *Call {
+	if c.m == nil || !c.m.idempotent || c.Server {
+		return nil
+	}
+	if c.root != nil {
+		return c.root
+	}
+	return c
 }
 
 // Invoker runs a call: the handler at the end of a server chain, the network

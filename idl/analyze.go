@@ -45,13 +45,14 @@ type pkgModule struct {
 
 // endpointCall is one package-level `var V = tars.NewEndpoint[Req, Resp](svc, "name")`.
 type endpointCall struct {
-	pkg       string
-	varName   string
-	pos       token.Pos
-	doc       doc
-	req, resp types.Type
-	svc       declKey
-	name      string
+	pkg        string
+	varName    string
+	pos        token.Pos
+	doc        doc
+	req, resp  types.Type
+	svc        declKey
+	name       string
+	idempotent bool // tars.Idempotent among the options
 }
 
 func newAnalyzer(cfg Config, dir string, pkgs []*packages.Package, roots map[string]bool) *analyzer {
@@ -385,10 +386,19 @@ func (a *analyzer) serviceDecl(p *packages.Package, name *ast.Ident, call *ast.C
 
 func (a *analyzer) endpointDecl(p *packages.Package, name *ast.Ident, call *ast.CallExpr, targs *types.TypeList, d doc) {
 	what := p.Name + "." + name.Name
-	if len(call.Args) != 2 || targs == nil || targs.Len() != 2 {
+	if len(call.Args) < 2 || targs == nil || targs.Len() != 2 {
 		return // does not compile
 	}
 	c := &endpointCall{pkg: p.PkgPath, varName: name.Name, pos: call.Pos(), doc: d, req: targs.At(0), resp: targs.At(1)}
+	for _, arg := range call.Args[2:] {
+		if !isTarsVar(p.TypesInfo, arg, "Idempotent") {
+			if a.roots[p.PkgPath] {
+				a.errorf(arg.Pos(), what, "idl-export reads the options of tars.NewEndpoint only when written out: tars.Idempotent")
+			}
+			return
+		}
+		c.idempotent = true
+	}
 	mname, ok := stringArg(p.TypesInfo, call.Args[1])
 	if !ok {
 		a.errorf(call.Pos(), what, "the method name given to tars.NewEndpoint must be a constant string")
@@ -411,6 +421,23 @@ func (a *analyzer) endpointDecl(p *packages.Package, name *ast.Ident, call *ast.
 	}
 	c.svc = declKey{v.Pkg().Path(), v.Name()}
 	a.calls = append(a.calls, c)
+}
+
+// isTarsVar reports whether e names the package-level var name of the tars
+// package.
+func isTarsVar(info *types.Info, e ast.Expr, name string) bool {
+	var id *ast.Ident
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		id = e
+	case *ast.SelectorExpr:
+		id = e.Sel
+	}
+	if id == nil {
+		return false
+	}
+	v, ok := info.Uses[id].(*types.Var)
+	return ok && v.Name() == name && v.Pkg() != nil && v.Pkg().Path() == TarsPath
 }
 
 // moduleOf returns the TARS module of the declarations of package pkg.
@@ -471,7 +498,7 @@ func embedsResults(t types.Type) bool {
 // method analyses one endpoint by the parameter rule of tars.Endpoint.
 func (a *analyzer) method(s *service, c *endpointCall) *method {
 	what := fmt.Sprintf("%s.%s (%s.%s)", c.pkgName(), c.varName, s.name, c.name)
-	m := &method{name: c.name, pos: c.pos, what: what, doc: c.doc}
+	m := &method{name: c.name, pos: c.pos, what: what, doc: c.doc, idempotent: c.idempotent}
 	nerr := len(a.errs)
 	switch {
 	case c.name == "tars_ping":

@@ -149,6 +149,9 @@ type method struct {
 	ret  *idlType // nil for void
 	in   []*field // tags 1..n
 	out  []*field // tags n+1..
+	// idempotent: declared with tars.Idempotent (printed as a comment: TARS
+	// IDL has no such keyword)
+	idempotent bool
 }
 
 // module is what one .tars file declares.

@@ -341,6 +341,9 @@ func (p *printer) service(s *service) {
 	fmt.Fprintf(p, "    interface %s\n    {\n", s.name)
 	for _, m := range s.methods {
 		p.comment("        ", m.doc)
+		if m.idempotent {
+			p.WriteString("        // idempotent: callers may retry and hedge calls\n")
+		}
 		ret := "void"
 		if m.ret != nil {
 			ret = m.ret.render(p.module.name)

@@ -53,6 +53,8 @@ var (
 	GetCtx    = tars.NewEndpoint[tars.Void, tars.Void](Svc, "getWithContext")
 	Get2      = tars.NewEndpoint[tars.Void, tars.Void](Svc, "get")
 	UpperGet  = tars.NewEndpoint[tars.Void, tars.Void](Svc, "Get")
+	Opts      = []tars.EndpointOption{tars.Idempotent}
+	HiddenOpt = tars.NewEndpoint[tars.Void, tars.Void](Svc, "hiddenOpt", Opts...)
 	ErrParam  = tars.NewEndpoint[ErrArg, tars.Void](Svc, "errParam")
 	IntRet    = tars.NewEndpoint[tars.Void, int](Svc, "intRet")
 	Dup       = tars.NewEndpoint[Args, SameName](Svc, "dup")

@@ -173,7 +173,7 @@ var (
 	Ping = tars.NewEndpoint[tars.Void, tars.Void](Everything, "ping")
 	// Empty takes an empty list and returns one.
 	Empty = tars.NewEndpoint[NoArgs, NoArgs](Everything, "empty") // NoArgs is a struct return value here
-	Get   = tars.NewEndpoint[OneArg, Scalars](Everything, "get")
+	Get   = tars.NewEndpoint[OneArg, Scalars](Everything, "get", tars.Idempotent)
 	// Put is void with out parameters.
 	Put = tars.NewEndpoint[ManyArgs, VoidResults](Everything, "put")
 	// Walk returns an enum and an out parameter tagged after six in parameters.
