@@ -66,7 +66,7 @@ func (l trackingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-func startBackend(t *testing.T, id int32) *backend {
+func startBackend(t testing.TB, id int32) *backend {
 	t.Helper()
 	b := &backend{srv: tars.NewServer()}
 	ok := func(context.Context, int32) (int32, error) { return id, nil }
@@ -118,7 +118,7 @@ func (b *backend) seen() []string {
 	return slices.Clone(b.attempts)
 }
 
-func startBackends(t *testing.T, n int) ([]*backend, string) {
+func startBackends(t testing.TB, n int) ([]*backend, string) {
 	var bs []*backend
 	var eps []string
 	for i := range n {
