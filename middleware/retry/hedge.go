@@ -47,9 +47,11 @@ type HedgePolicy struct {
 	// Budget bounds the backup requests; nil: a DefaultBudget of the
 	// middleware's own.
 	Budget *Budget
-	// OnHedge, when set, is called as each backup request starts, with its
-	// attempt number (2 for the first).
-	OnHedge func(call *tars.Call, attempt int)
+	// OnBackup, when set, is called for each backup request a call sent,
+	// once the call has its answer: its attempt number (2 for the first)
+	// and whether it was the attempt that answered (for metrics:
+	// tarsotel's Events.BackupRequest has this shape but for attempt).
+	OnBackup func(ctx context.Context, call *tars.Call, attempt int, won bool)
 }
 
 type hedger struct {
@@ -101,6 +103,7 @@ func Hedge(p HedgePolicy) (tars.Middleware, error) {
 
 type outcome struct {
 	a   *tars.Call
+	n   int // the attempt's number, 1 for the first
 	err error
 }
 
@@ -133,14 +136,19 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 	launch := func() {
 		a := call.NewAttempt()
 		started++
-		if started > 1 {
-			a.SetStatus(StatusKey, strconv.Itoa(started))
-			if h.OnHedge != nil {
-				h.OnHedge(call, started)
-			}
+		n := started
+		if n > 1 {
+			a.SetStatus(StatusKey, strconv.Itoa(n))
 		}
 		running++
-		go func() { results <- outcome{a, next(hctx, a)} }()
+		go func() { results <- outcome{a, n, next(hctx, a)} }()
+	}
+	report := func(winner int) {
+		if h.OnBackup != nil {
+			for n := 2; n <= started; n++ {
+				h.OnBackup(ctx, call, n, n == winner)
+			}
+		}
 	}
 	launch()
 	t := time.NewTimer(delay)
@@ -169,6 +177,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 			if o.err == nil && hist != nil {
 				hist.record(time.Since(start))
 			}
+			report(o.n)
 			return o.err
 		case <-t.C:
 			if started < h.MaxAttempts && h.Budget.Withdraw() {
@@ -181,6 +190,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 				last = <-results
 			}
 			call.Adopt(last.a)
+			report(0)
 			return last.err
 		}
 	}

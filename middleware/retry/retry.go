@@ -68,8 +68,8 @@ type Policy struct {
 	Budget *Budget
 	// OnRetry, when set, is called before each retry with the attempt's
 	// number (2 for the first retry) and the error of the one before
-	// (for metrics and logs).
-	OnRetry func(call *tars.Call, attempt int, err error)
+	// (for metrics and logs: tarsotel's Events.Retry).
+	OnRetry func(ctx context.Context, call *tars.Call, attempt int, err error)
 	// OnBudgetExhausted, when set, is called when a retry was due but the
 	// budget refused it.
 	OnBudgetExhausted func(call *tars.Call)
@@ -145,7 +145,7 @@ func (r *retrier) invoke(ctx context.Context, next tars.Invoker, call *tars.Call
 			}
 		}
 		if r.OnRetry != nil {
-			r.OnRetry(call, n+1, err)
+			r.OnRetry(ctx, call, n+1, err)
 		}
 		cur = call.NewAttempt()
 		cur.SetStatus(StatusKey, strconv.Itoa(n+1))

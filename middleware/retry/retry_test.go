@@ -298,7 +298,7 @@ func TestAttemptTimeout(t *testing.T) {
 	bs[0].set(hang)
 	var retried atomic.Int32
 	rt := mustRetry(t, retry.Policy{MaxAttempts: 2, AttemptTimeout: 50 * time.Millisecond,
-		OnRetry: func(_ *tars.Call, n int, err error) {
+		OnRetry: func(_ context.Context, _ *tars.Call, n int, err error) {
 			if n == 2 && tars.CodeOf(err) == tars.CodeInvokeTimeout {
 				retried.Add(1)
 			}
@@ -411,11 +411,18 @@ func TestHedgeBeatsASlowBackend(t *testing.T) {
 				return 0, nil
 			})
 			var opts []tars.ClientOption
-			var hedged atomic.Int32
+			var hedged, won atomic.Int32
 			if hedge {
 				budget, _ := retry.NewBudget(0.5, 10, 10*time.Second)
 				opts = append(opts, tars.WithMiddleware(mustHedge(t, retry.HedgePolicy{Delay: 20 * time.Millisecond, Budget: budget,
-					OnHedge: func(*tars.Call, int) { hedged.Add(1) }})))
+					OnBackup: func(_ context.Context, _ *tars.Call, n int, w bool) {
+						if n == 2 {
+							hedged.Add(1)
+						}
+						if w {
+							won.Add(1)
+						}
+					}})))
 			}
 			c := newClient(t, obj, opts...)
 			var slow atomic.Int32
@@ -438,6 +445,9 @@ func TestHedgeBeatsASlowBackend(t *testing.T) {
 			}
 			wg.Wait()
 			t.Logf("calls that waited for the slow backend: %d of %d; backups %d", slow.Load(), callers*perCaller, hedged.Load())
+			if hedge && (won.Load() == 0 || won.Load() > hedged.Load()) {
+				t.Fatalf("backups %d, of which won %d", hedged.Load(), won.Load())
+			}
 			if hedge && slow.Load() != 0 {
 				t.Fatalf("%d calls waited for the slow backend despite backup requests", slow.Load())
 			}
@@ -464,7 +474,7 @@ func TestHedgeObservedPercentile(t *testing.T) {
 	var hedged atomic.Int32
 	budget, _ := retry.NewBudget(1, 100, 10*time.Second)
 	c := newClient(t, obj, tars.WithMiddleware(mustHedge(t, retry.HedgePolicy{Percentile: 0.9, MinSamples: 50, Budget: budget,
-		OnHedge: func(*tars.Call, int) { hedged.Add(1) }})))
+		OnBackup: func(context.Context, *tars.Call, int, bool) { hedged.Add(1) }})))
 	for range 50 {
 		if _, err := Get.Call(context.Background(), c, Args{}); err != nil {
 			t.Fatal(err)
