@@ -180,7 +180,8 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d // an attempt's own timeout, or a call made without invoke
 	}
-	timeout := time.Until(deadline)
+	now := time.Now()
+	timeout := deadline.Sub(now)
 	if timeout <= 0 {
 		return &Error{Code: CodeInvokeTimeout, Message: "deadline passed before the call was sent", cause: context.DeadlineExceeded}
 	}
@@ -229,7 +230,8 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	}
 	var lastErr error
 	for range len(set.eps) + 1 {
-		e, probe := ps.pick(time.Now())
+		e, probe := ps.pick(now)
+		now = time.Time{} // a later pick reads the clock again
 		if e == nil {
 			break
 		}
@@ -311,7 +313,8 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	// Wait for the answer or the caller giving up. The write never blocks:
 	// the deadline bounds the call whole. A pooled timer rather than a
 	// context.WithDeadline: no allocation per call.
-	t := getTimer(time.Until(st.deadline))
+	sent := time.Now() // the success below is dated by it: close enough for rules counted in seconds
+	t := getTimer(st.deadline.Sub(sent))
 	defer putTimer(t)
 	var cause error
 	select {
@@ -338,11 +341,11 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 		if errors.As(res.err, &te) && te.Code == CodeSendRequestErr {
 			e.health.failure(pol, time.Now(), st.probe)
 		} else {
-			e.health.success(pol, time.Now(), st.probe)
+			e.health.success(pol, sent, st.probe)
 		}
 		return res.err
 	}
-	e.health.success(pol, time.Now(), st.probe)
+	e.health.success(pol, sent, st.probe)
 	resp := &res.resp
 	call.ResponseContext, call.ResponseStatus = resp.Context, resp.Status
 	if resp.Ret != CodeSuccess {
@@ -541,6 +544,9 @@ func (ps *pickState) lessLoaded(i int, e *endpoint) *endpoint {
 // else a stalled one; else, when every endpoint is out of rotation, one of
 // those anyway.
 func (ps *pickState) pick(now time.Time) (*endpoint, bool) {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	set := ps.set
 	ps.now, ps.pol, ps.max = now, set.pol, set.maxInflight
 	ps.probe = nil

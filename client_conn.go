@@ -246,7 +246,7 @@ func (cc *clientConn) onFrame(_ transport.Peer, f transport.Frame) {
 		cc.conn.CloseWithError(err)
 		return
 	}
-	cc.ep.lastAnswer.Store(time.Now().UnixNano())
+	cc.ep.answered()
 	if resp.RequestID == 0 && resp.ResultDesc == reconnectMsg {
 		cc.retire()
 		return
@@ -278,7 +278,7 @@ func (cc *clientConn) onOversize(head []byte, size int) {
 		cc.conn.CloseWithError(fmt.Errorf("an answer of %d bytes exceeds the maximum packet size and its request id is unreadable", size))
 		return
 	}
-	cc.ep.lastAnswer.Store(time.Now().UnixNano())
+	cc.ep.answered()
 	cc.deliver(id, func(w *waiter) {
 		w.err = Errorf(CodeClientDecodeErr, "the answer of %d bytes exceeds the maximum packet size %d (WithMaxPacket)", size, cc.conn.MaxFrame())
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -268,7 +269,6 @@ type endpoint struct {
 	addr       transport.Address                  // where it is dialled; fixed for its key
 	info       atomic.Pointer[discovery.Endpoint] // as last resolved (weights, set and metadata may change)
 	slots      []*connSlot
-	next       atomic.Uint32
 	inflight   atomic.Int32
 	busySince  atomic.Int64 // unix nanoseconds when inflight last rose from 0
 	lastAnswer atomic.Int64 // unix nanoseconds of the last answer read
@@ -277,7 +277,14 @@ type endpoint struct {
 	retired    atomic.Bool
 }
 
-func (e *endpoint) slot() *connSlot { return e.slots[int(e.next.Add(1))%len(e.slots)] }
+// slot picks one of the endpoint's connections at random: a shared
+// round-robin counter would be a cache line every call writes.
+func (e *endpoint) slot() *connSlot {
+	if len(e.slots) == 1 {
+		return e.slots[0]
+	}
+	return e.slots[rand.Uint32N(uint32(len(e.slots)))]
+}
 
 func (e *endpoint) begin() {
 	// A busy period begins when the first call goes out, unless the
@@ -290,6 +297,14 @@ func (e *endpoint) begin() {
 }
 
 func (e *endpoint) end() { e.inflight.Add(-1) }
+
+// answered notes that an answer came; the stall rule needs it to the
+// millisecond, so the shared line is written at most once a millisecond.
+func (e *endpoint) answered() {
+	if n := time.Now().UnixNano(); n-e.lastAnswer.Load() >= int64(time.Millisecond) {
+		e.lastAnswer.Store(n)
+	}
+}
 
 // stalled reports calls waiting on e while it has answered nothing for
 // stallAfter.
