@@ -194,9 +194,9 @@ type ServerParams struct {
 	dig.In
 	Config   *config.Config
 	Chain    ServerChain
-	Servants []Servant          `group:"tars.servants"`
+	Servants []Servant           `group:"tars.servants"`
 	Options  []tars.ServerOption `group:"tars.server.options"`
-	Logger   *slog.Logger       `optional:"true"`
+	Logger   *slog.Logger        `optional:"true"`
 }
 
 // NewServer builds the server of the configuration (cfg.ServerOptions),
