@@ -2,6 +2,7 @@ package tarsdig
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,6 +124,9 @@ func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, e
 		return nil, err
 	}
 	opts = append(opts, tars.WithBalancer(b))
+	if mw := methodTimeouts(cs.cfg, obj); mw != nil {
+		opts = append(opts, tars.WithMiddleware(mw))
+	}
 	target := cs.cfg.Client.Target(obj)
 	if target == obj {
 		if cs.resolver == nil {
@@ -133,6 +137,33 @@ func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, e
 	opts = append(opts, cs.opts...)
 	opts = append(opts, extra...)
 	return tars.NewClient(target, opts...)
+}
+
+// methodTimeouts returns the middleware that gives a call without a
+// deadline its method's timeout (client.objects.<obj>.methods.<m>.timeout,
+// see config.Client.Policy), or nil when no method of obj (or of "*") has
+// one. It runs before the client chain, so the chain sees the deadline.
+func methodTimeouts(cfg *config.Config, obj string) tars.Middleware {
+	some := false
+	for _, o := range []string{obj, "*"} {
+		for _, m := range cfg.Client.Objects[o].Methods {
+			some = some || m.Timeout > 0
+		}
+	}
+	if !some {
+		return nil
+	}
+	cl := &cfg.Client
+	return func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			if _, ok := ctx.Deadline(); ok {
+				return next(ctx, call)
+			}
+			ctx, cancel := context.WithTimeout(ctx, cl.Policy(obj, call.Method).Timeout)
+			defer cancel()
+			return next(ctx, call)
+		}
+	}
 }
 
 // Balancer returns a new balancer for the clients of obj, from

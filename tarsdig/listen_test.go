@@ -2,6 +2,7 @@ package tarsdig_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"slices"
 	"strings"
@@ -63,11 +64,15 @@ func port(a net.Addr) string {
 type registry struct {
 	mu     sync.Mutex
 	events []string
+	refuse string // a servant whose registration fails
 }
 
 func (r *registry) Register(_ context.Context, reg discovery.Registration) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if reg.Servant == r.refuse {
+		return errors.New("registry refuses " + reg.Servant)
+	}
 	r.events = append(r.events, "+"+reg.Servant+" "+reg.Endpoint.HostPort())
 	return nil
 }
@@ -129,4 +134,45 @@ func TestRunAnnounces(t *testing.T) {
 	if err := tarsdig.Run(context.Background(), c2); err == nil || !strings.Contains(err.Error(), "server.local_ip") {
 		t.Errorf("Run announcing 0.0.0.0 without local_ip: %v", err)
 	}
+}
+
+// TestRunWithdrawsOnAnnounceError: when a registration fails, Run fails
+// with it and withdraws what it had registered, leaving nothing bound.
+func TestRunWithdrawsOnAnnounceError(t *testing.T) {
+	const other = "Test.EchoServer.ZObj" // sorts after echoObj: registered second
+	cfg := testConfig(map[string]string{echoObj: "tcp", other: "tcp"})
+	reg := &registry{refuse: other}
+	c := newContainer(t, cfg,
+		func(c *dig.Container) error {
+			return c.Provide(func() tarsdig.Servant { return named(echoObj) }, dig.Group(tarsdig.ServantGroup))
+		},
+		func(c *dig.Container) error {
+			return c.Provide(func() tarsdig.Servant { return named(other) }, dig.Group(tarsdig.ServantGroup))
+		},
+		func(c *dig.Container) error { return c.Provide(func() discovery.Registrar { return reg }) })
+	var addr string
+	err := tarsdig.Run(context.Background(), c, tarsdig.WithReady(func(ls *tarsdig.Listeners) { addr = ls.Addr(echoObj).String() }))
+	if err == nil || !strings.Contains(err.Error(), "registry refuses "+other) {
+		t.Fatalf("Run: %v, want the registration error", err)
+	}
+	reg.mu.Lock()
+	events := slices.Clone(reg.events)
+	reg.mu.Unlock()
+	hp := "127.0.0.1:" + port(mustAddr(t, addr))
+	if want := []string{"+" + echoObj + " " + hp, "-" + echoObj + " " + hp}; !slices.Equal(events, want) {
+		t.Errorf("registrar saw %v, want %v", events, want)
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("%s still accepts connections after Run failed", addr)
+	}
+}
+
+func mustAddr(t *testing.T, s string) net.Addr {
+	t.Helper()
+	a, err := net.ResolveTCPAddr("tcp", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

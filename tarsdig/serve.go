@@ -239,8 +239,10 @@ func Run(ctx context.Context, c *dig.Container, opts ...RunOption) error {
 		}
 		if p.Registrar != nil {
 			if err := announce(ctx, p, ls); err != nil {
-				ls.Close()
-				return err
+				// Shutdown withdraws what was registered before the error.
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Config.Server.GraceTimeout)
+				defer cancel()
+				return errors.Join(err, ignoreClosed(p.Server.Shutdown(sctx)), ls.Close())
 			}
 		}
 		if p.Logger != nil {
@@ -250,6 +252,13 @@ func Run(ctx context.Context, c *dig.Container, opts ...RunOption) error {
 		}
 		return Serve(ctx, p.Server, ls, p.Config.Server.GraceTimeout)
 	})
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, tars.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
 
 func announce(ctx context.Context, p RunParams, ls *Listeners) error {
