@@ -3,7 +3,9 @@ module github.com/gotars/tars
 go 1.26
 
 require (
+	go.uber.org/dig v1.19.0
 	go.uber.org/goleak v1.3.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.3
 	golang.org/x/mod v0.39.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/tools v0.49.0

@@ -1,0 +1,188 @@
+package tarsdig
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"go.uber.org/dig"
+
+	"github.com/gotars/tars"
+	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/discovery"
+	"github.com/gotars/tars/lb"
+)
+
+// Clients builds the clients of the application's servant objects from the
+// configuration: a client of obj dials obj's static endpoints
+// (client.objects.<obj>.endpoints) or, without them, watches obj through
+// the resolver; it takes the client settings (cfg.ClientOptions), obj's
+// balancer, the TARS set, the client chains and the client option group.
+// It is safe for concurrent use.
+type Clients struct {
+	cfg      *config.Config
+	resolver discovery.Resolver
+	opts     []tars.ClientOption
+
+	mu     sync.Mutex
+	shared map[string]*tars.Client
+	closed bool
+}
+
+// ClientsParams are what NewClients reads.
+type ClientsParams struct {
+	dig.In
+	Config   *config.Config
+	Resolver discovery.Resolver `optional:"true"` // nil: static endpoints only
+	Chain    ClientChain
+	Options  []tars.ClientOption `group:"tars.client.options"`
+	Logger   *slog.Logger        `optional:"true"`
+}
+
+// NewClients validates the configuration and returns the factory of its
+// clients. It dials nothing; a client connects at its first call.
+func NewClients(p ClientsParams) (*Clients, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	var opts []tars.ClientOption
+	if p.Logger != nil {
+		opts = append(opts, tars.WithLogger(p.Logger))
+	}
+	if p.Config.Client.SetDivision != "" {
+		opts = append(opts, tars.WithSet(p.Config.Client.SetDivision))
+	}
+	if len(p.Chain.Call) > 0 {
+		opts = append(opts, tars.WithMiddleware(p.Chain.Call...))
+	}
+	if len(p.Chain.Endpoint) > 0 {
+		opts = append(opts, tars.WithEndpointMiddleware(p.Chain.Endpoint...))
+	}
+	opts = append(opts, p.Options...)
+	return &Clients{cfg: p.Config, resolver: p.Resolver, opts: opts, shared: map[string]*tars.Client{}}, nil
+}
+
+// Get returns the shared client of obj, building it on first use. Close
+// closes it; callers must not.
+func (cs *Clients) Get(obj string) (*tars.Client, error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closed {
+		return nil, ErrClosed
+	}
+	if c, ok := cs.shared[obj]; ok {
+		return c, nil
+	}
+	c, err := cs.build(obj, nil)
+	if err != nil {
+		return nil, err
+	}
+	cs.shared[obj] = c
+	return c, nil
+}
+
+// New returns a new client of obj, with opts after the configured ones;
+// the caller owns it and closes it.
+func (cs *Clients) New(obj string, opts ...tars.ClientOption) (*tars.Client, error) {
+	cs.mu.Lock()
+	closed := cs.closed
+	cs.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	return cs.build(obj, opts)
+}
+
+// Close closes the shared clients (those of Get); Get and New fail after
+// it.
+func (cs *Clients) Close() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	var errs []error
+	for obj, c := range cs.shared {
+		errs = append(errs, c.Close())
+		delete(cs.shared, obj)
+	}
+	return errors.Join(errs...)
+}
+
+func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, error) {
+	if obj == "" || strings.Contains(obj, "@") {
+		return nil, fmt.Errorf("tarsdig: client of %q: want a servant object name without endpoints", obj)
+	}
+	opts, err := cs.cfg.ClientOptions(obj)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Balancer(cs.cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, tars.WithBalancer(b))
+	if mw := methodTimeouts(cs.cfg, obj); mw != nil {
+		opts = append(opts, tars.WithMiddleware(mw))
+	}
+	target := cs.cfg.Client.Target(obj)
+	if target == obj {
+		if cs.resolver == nil {
+			return nil, fmt.Errorf("tarsdig: client of %s: no client.objects.%s.endpoints and no resolver (set client.locator, or provide one)", obj, obj)
+		}
+		opts = append(opts, tars.WithResolver(cs.resolver))
+	}
+	opts = append(opts, cs.opts...)
+	opts = append(opts, extra...)
+	return tars.NewClient(target, opts...)
+}
+
+// methodTimeouts returns the middleware that gives a call without a
+// deadline its method's timeout (client.objects.<obj>.methods.<m>.timeout,
+// see config.Client.Policy), or nil when no method of obj (or of "*") has
+// one. It runs before the client chain, so the chain sees the deadline.
+func methodTimeouts(cfg *config.Config, obj string) tars.Middleware {
+	some := false
+	for _, o := range []string{obj, "*"} {
+		for _, m := range cfg.Client.Objects[o].Methods {
+			some = some || m.Timeout > 0
+		}
+	}
+	if !some {
+		return nil
+	}
+	cl := &cfg.Client
+	return func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			if _, ok := ctx.Deadline(); ok {
+				return next(ctx, call)
+			}
+			ctx, cancel := context.WithTimeout(ctx, cl.Policy(obj, call.Method).Timeout)
+			defer cancel()
+			return next(ctx, call)
+		}
+	}
+}
+
+// Balancer returns a new balancer for the clients of obj, from
+// client.objects.<obj>.balancer, else client.objects.*.balancer, else
+// client.balancer: round_robin is TARS's own choice (lb.TARS: round robin,
+// static weights, and the hashes a call asks for with lb.WithHash),
+// random lb.Random, mod_hash lb.ModHashBalancer, consistent_hash
+// lb.ConsistentHashBalancer.
+func Balancer(cfg *config.Config, obj string) (lb.Balancer, error) {
+	name := cmp.Or(cfg.Client.Objects[obj].Balancer, cfg.Client.Objects["*"].Balancer, cfg.Client.Balancer)
+	switch name {
+	case "", "round_robin":
+		return lb.TARS(), nil
+	case "random":
+		return lb.Random(), nil
+	case "mod_hash":
+		return lb.ModHashBalancer(), nil
+	case "consistent_hash":
+		return lb.ConsistentHashBalancer(), nil
+	}
+	return nil, fmt.Errorf("tarsdig: client of %s: unknown balancer %q (want one of %s)", obj, name, strings.Join(config.Balancers, ", "))
+}
