@@ -67,15 +67,18 @@ func ExampleExport() {
 	//         // CreateUser stores a new user: int createUser(UserInfo userInfo, out UserInfo result).
 	//         int createUser(UserInfo userInfo, out UserInfo result);
 	//         // GetUser returns a user by id: UserInfo getUser(int userId).
+	//         // idempotent: callers may retry and hedge calls
 	//         UserInfo getUser(int userId);
 	//         // UpdateUser changes a user: int updateUser(UserInfo userInfo, out UserInfo result).
 	//         int updateUser(UserInfo userInfo, out UserInfo result);
 	//         // DeleteUser removes a user: int deleteUser(int userId).
 	//         int deleteUser(int userId);
 	//         // QueryUsers returns a page of matching users: UserPage queryUsers(UserQuery query).
+	//         // idempotent: callers may retry and hedge calls
 	//         UserPage queryUsers(UserQuery query);
 	//         // BatchGetUsers returns the users that exist among the ids, in the order
 	//         // asked: vector<UserInfo> batchGetUsers(vector<int> userIds).
+	//         // idempotent: callers may retry and hedge calls
 	//         vector<UserInfo> batchGetUsers(vector<int> userIds);
 	//     };
 	// };

@@ -99,16 +99,16 @@ var (
 	// CreateUser stores a new user: int createUser(UserInfo userInfo, out UserInfo result).
 	CreateUser = tars.NewEndpoint[UserInfoArgs, UserResult](UserService, "createUser")
 	// GetUser returns a user by id: UserInfo getUser(int userId).
-	GetUser = tars.NewEndpoint[UserIDArgs, UserInfo](UserService, "getUser")
+	GetUser = tars.NewEndpoint[UserIDArgs, UserInfo](UserService, "getUser", tars.Idempotent)
 	// UpdateUser changes a user: int updateUser(UserInfo userInfo, out UserInfo result).
 	UpdateUser = tars.NewEndpoint[UserInfoArgs, UserResult](UserService, "updateUser")
 	// DeleteUser removes a user: int deleteUser(int userId).
 	DeleteUser = tars.NewEndpoint[UserIDArgs, int32](UserService, "deleteUser")
 	// QueryUsers returns a page of matching users: UserPage queryUsers(UserQuery query).
-	QueryUsers = tars.NewEndpoint[QueryArgs, UserPage](UserService, "queryUsers")
+	QueryUsers = tars.NewEndpoint[QueryArgs, UserPage](UserService, "queryUsers", tars.Idempotent)
 	// BatchGetUsers returns the users that exist among the ids, in the order
 	// asked: vector<UserInfo> batchGetUsers(vector<int> userIds).
-	BatchGetUsers = tars.NewEndpoint[UserIDsArgs, []UserInfo](UserService, "batchGetUsers")
+	BatchGetUsers = tars.NewEndpoint[UserIDsArgs, []UserInfo](UserService, "batchGetUsers", tars.Idempotent)
 )
 
 // Return codes of the service.
