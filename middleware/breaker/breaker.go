@@ -226,14 +226,14 @@ func (s Settings) gobreaker(name string) gobreaker.Settings {
 
 // entry is one breaker of a group, with when it was last used.
 type entry struct {
-	cb         *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cb         *gobreaker.CircuitBreaker[struct{}]
 	openErr    error // the error of a refused call
 	minTimeout time.Duration
 	lastUsed   atomic.Int64 // unix nanoseconds
 }
 
 func newEntry(s Settings, name string, openErr error) *entry {
-	return &entry{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](s.gobreaker(name)), openErr: openErr, minTimeout: s.MinTimeout}
+	return &entry{cb: gobreaker.NewCircuitBreaker[struct{}](s.gobreaker(name)), openErr: openErr, minTimeout: s.MinTimeout}
 }
 
 // group holds breakers by key, creating them on first use. With max > 0
@@ -309,22 +309,18 @@ func (g *group[K]) len() int {
 }
 
 // guard runs next through e: refused calls get what refused returns, the
-// outcome of the others is counted by the package's rules.
-func (e *entry) guard(ctx context.Context, call *tars.Call, next tars.Invoker, refused func(gb error) error) (err error) {
-	done, gbErr := e.cb.Allow()
-	if gbErr != nil {
+// outcome of the others is counted by the package's rules (a panic counts
+// as a failure and goes on).
+func (e *entry) guard(ctx context.Context, call *tars.Call, next tars.Invoker, refused func(gb error) error) error {
+	var err error
+	start := time.Now()
+	_, gbErr := e.cb.Execute(func() (struct{}, error) {
+		err = next(ctx, call)
+		return struct{}{}, outcome(ctx, start, e.minTimeout, err)
+	})
+	if err == nil && gbErr != nil && (gbErr == gobreaker.ErrOpenState || gbErr == gobreaker.ErrTooManyRequests) {
 		return refused(gbErr)
 	}
-	start := time.Now()
-	panicked := true
-	defer func() {
-		if panicked { // count it, and let the panic go on
-			done(errors.New("breaker: panic below the breaker"))
-		}
-	}()
-	err = next(ctx, call)
-	panicked = false
-	done(outcome(ctx, start, e.minTimeout, err))
 	return err
 }
 

@@ -485,3 +485,47 @@ func TestFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// The cost of a closed breaker on the call path (no network: next returns
+// at once), for the method and the endpoint middleware.
+func BenchmarkBreakerClosed(b *testing.B) {
+	ep := discovery.FromAddress(transport.Address{Network: "tcp", Host: "10.0.0.1", Port: 10000})
+	mb, _ := breaker.NewMethod(breaker.Settings{})
+	eb, _ := breaker.NewEndpoint(breaker.Settings{})
+	for _, bc := range []struct {
+		name string
+		mw   tars.Middleware
+	}{{"method", mb.Middleware()}, {"endpoint", eb.Middleware()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			inv := bc.mw(func(context.Context, *tars.Call) error { return nil })
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				call := &tars.Call{Servant: "S.S.Obj", Method: "m", Endpoint: ep}
+				for pb.Next() {
+					inv(ctx, call)
+				}
+			})
+		})
+	}
+}
+
+// A panic below the breaker counts as a failure and goes on up.
+func TestPanicCounts(t *testing.T) {
+	mb, err := breaker.NewMethod(breaker.Settings{MinRequests: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := mb.Middleware()(func(context.Context, *tars.Call) error { panic("boom") })
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v", r)
+			}
+		}()
+		inv(context.Background(), &tars.Call{Servant: "S.S.Obj", Method: "m"})
+	}()
+	if s := mb.State("S.S.Obj", "m"); s != breaker.StateOpen {
+		t.Fatalf("after a panic: %v", s)
+	}
+}
