@@ -529,3 +529,56 @@ func TestPanicCounts(t *testing.T) {
 		t.Fatalf("after a panic: %v", s)
 	}
 }
+
+// FromClientConfig: each method gets the breaker its configuration's
+// policy asks for ("*" entries included), or none.
+func TestFromClientConfig(t *testing.T) {
+	const servant = "Brk.F.Obj"
+	b := startBackend(t, servant)
+	b.failing.Store(true)
+	obj := fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d", servant, b.ep.Port)
+	on := config.Method{Breaker: config.Breaker{Enabled: true, MinRequests: 3}}
+	off := config.Method{Breaker: config.Breaker{MinRequests: 1}}
+	tests := []struct {
+		name    string
+		objects map[string]config.Object
+		trips   map[string]bool // method → open after 3 failed calls
+	}{
+		{"none", nil, map[string]bool{"ping": false, "fail": false}},
+		{"one method", map[string]config.Object{servant: {Methods: map[string]config.Method{"fail": on}}},
+			map[string]bool{"ping": false, "fail": true}},
+		{"object star, one off", map[string]config.Object{servant: {Methods: map[string]config.Method{"*": on, "fail": off}}},
+			map[string]bool{"ping": true, "fail": false}},
+		{"every object", map[string]config.Object{"*": {Methods: map[string]config.Method{"*": on}}},
+			map[string]bool{"ping": true, "fail": true}},
+		{"another object", map[string]config.Object{"Other.S.Obj": {Methods: map[string]config.Method{"*": on}}},
+			map[string]bool{"ping": false, "fail": false}},
+	}
+	for _, tt := range tests {
+		cc := &config.Client{Objects: tt.objects}
+		mb, err := breaker.NewMethod(breaker.Settings{}, breaker.FromClientConfig(cc))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		c, err := tars.NewClient(obj, tars.WithMiddleware(mb.Middleware()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m, want := range tt.trips {
+			e := pingM
+			if m == "fail" {
+				e = failM
+			}
+			for range 3 {
+				e.Call(context.Background(), c, tars.Void{})
+			}
+			if got := mb.State(servant, m) == breaker.StateOpen; got != want {
+				t.Errorf("%s: %s open %v, want %v", tt.name, m, got, want)
+			}
+		}
+		c.Close()
+	}
+	if _, err := breaker.NewMethod(breaker.Settings{}, breaker.FromClientConfig(&config.Client{}), breaker.FromClientConfig(&config.Client{})); err == nil {
+		t.Error("two Policy options taken")
+	}
+}

@@ -28,3 +28,16 @@ func FromConfig(c config.Breaker) Settings {
 func clampU32(n int) uint32 {
 	return uint32(min(max(n, 0), math.MaxUint32))
 }
+
+// FromClientConfig returns the option that gives each method the breaker
+// its configuration asks for: c.Policy(servant, method).Breaker (the first
+// of objects.<o>.methods.<m>, objects.<o>.methods.*, objects.*.methods.<m>
+// and objects.*.methods.* that sets one), through FromConfig when enabled,
+// none when not (the configuration's default is off). It is read when a
+// method's breaker is made, at its first call.
+func FromClientConfig(c *config.Client) MethodOption {
+	return Policy(func(servant, method string) (Settings, bool) {
+		b := c.Policy(servant, method).Breaker
+		return FromConfig(b), b.Enabled
+	})
+}

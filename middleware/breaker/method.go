@@ -28,33 +28,43 @@ import (
 // It is safe for concurrent use; share one across clients or give each
 // client its own. In a server chain it does nothing.
 type Method struct {
-	s    Settings
-	over map[methodKey]*Settings // For and Skip; nil: no breaker
-	g    group[methodKey]
+	s      Settings
+	over   map[methodKey]*Settings // For and Skip; nil: no breaker
+	policy func(servant, method string) (Settings, bool)
+	g      group[methodKey]
 }
 
 type methodKey struct{ servant, method string }
 
 // MethodOption sets the breaker of some methods apart from the others.
 type MethodOption struct {
-	key methodKey
-	s   *Settings
+	key    methodKey
+	s      *Settings
+	policy func(servant, method string) (Settings, bool)
 }
 
 // For gives servant's method its own settings (zero fields: the
 // defaults); method "" stands for the servant's methods without a For of
 // their own.
 func For(servant, method string, s Settings) MethodOption {
-	return MethodOption{methodKey{servant, method}, &s}
+	return MethodOption{key: methodKey{servant, method}, s: &s}
 }
 
 // Skip leaves servant's method without a breaker (method "": the
 // servant's methods without a For of their own).
 func Skip(servant, method string) MethodOption { return MethodOption{key: methodKey{servant, method}} }
 
+// Policy asks f for the settings of each method without a For or Skip of
+// its own, when its breaker is made (at its first call): ok false, or
+// settings out of range, leave the method without a breaker. At most one
+// Policy is given.
+func Policy(f func(servant, method string) (s Settings, ok bool)) MethodOption {
+	return MethodOption{policy: f}
+}
+
 // NewMethod returns a Method with settings s (zero fields: the defaults)
-// for every method but those opts set apart, or an error naming a setting
-// out of range.
+// for every method but those opts set apart (For, Skip, then Policy), or
+// an error naming a setting out of range.
 func NewMethod(s Settings, opts ...MethodOption) (*Method, error) {
 	s = s.withDefaults()
 	if err := s.check(); err != nil {
@@ -62,6 +72,13 @@ func NewMethod(s Settings, opts ...MethodOption) (*Method, error) {
 	}
 	b := &Method{s: s, over: map[methodKey]*Settings{}, g: group[methodKey]{m: map[methodKey]*entry{}}}
 	for _, o := range opts {
+		if o.policy != nil {
+			if b.policy != nil {
+				return nil, errors.New("breaker: two Policy options")
+			}
+			b.policy = o.policy
+			continue
+		}
 		if o.key.servant == "" {
 			return nil, errors.New("breaker: For or Skip with an empty servant")
 		}
@@ -87,13 +104,24 @@ func (b *Method) settings(k methodKey) *Settings {
 	if s, ok := b.over[methodKey{k.servant, ""}]; ok {
 		return s
 	}
+	if b.policy != nil {
+		s, ok := b.policy(k.servant, k.method)
+		if !ok {
+			return nil
+		}
+		if s = s.withDefaults(); s.check() != nil {
+			return nil
+		}
+		return &s
+	}
 	return &b.s
 }
 
 // Middleware returns the client middleware that runs calls through the
-// breakers. Put it inside (after) a rate limiter, so that calls the
-// limiter refuses are never counted, and outside (before) retries, so that
-// a retried call is counted once.
+// breakers. Put it inside (after) a client rate limiter, so that calls the
+// limiter refuses are never counted. Outside a retry middleware it counts
+// each call once, by its final outcome; inside, it counts every attempt
+// and refuses the attempts once open.
 func (b *Method) Middleware() tars.Middleware {
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
