@@ -582,3 +582,85 @@ func TestFromClientConfig(t *testing.T) {
 		t.Error("two Policy options taken")
 	}
 }
+
+// Concurrent callers: the failing endpoint's breaker opens, and the
+// failed calls are bounded by MinRequests plus those already in flight
+// when it opened.
+func TestEndpointBreakerConcurrent(t *testing.T) {
+	const servant = "Brk.C.Obj"
+	bes := []*backend{startBackend(t, servant), startBackend(t, servant), startBackend(t, servant)}
+	bes[0].failing.Store(true)
+	const minReq, callers, each = 6, 8, 40
+	eb, err := breaker.NewEndpoint(breaker.Settings{MinRequests: minReq, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tars.NewClient(servant, tars.WithResolver(discovery.NewStatic(bes[0].ep, bes[1].ep, bes[2].ep)),
+		tars.WithEndpointMiddleware(eb.Middleware()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			for range each {
+				if _, err := pingM.Call(context.Background(), c, tars.Void{}); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := eb.State(servant, bes[0].ep); s != breaker.StateOpen {
+		t.Fatalf("failing endpoint's breaker %v", s)
+	}
+	if f, n := failed.Load(), bes[0].calls.Load(); f < minReq || f > minReq+callers-1 || f != n {
+		t.Fatalf("%d calls failed, %d reached the failing backend; want %d..%d, equal", f, n, minReq, minReq+callers-1)
+	}
+	t.Logf("%d of %d calls failed; per backend %d %d %d", failed.Load(), callers*each, bes[0].calls.Load(), bes[1].calls.Load(), bes[2].calls.Load())
+}
+
+// Calls/s over loopback with and without both breakers, 64 callers.
+func BenchmarkRPC(b *testing.B) {
+	const servant = "Brk.B.Obj"
+	srv := tars.NewServer()
+	tars.Handle(srv, servant, pingM, func(context.Context, tars.Void) (tars.Void, error) { return tars.Void{}, nil })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { srv.Serve(ln); close(done) }()
+	defer func() { srv.Shutdown(context.Background()); <-done }()
+	obj := fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d", servant, ln.Addr().(*net.TCPAddr).Port)
+	mb, _ := breaker.NewMethod(breaker.Settings{})
+	eb, _ := breaker.NewEndpoint(breaker.Settings{})
+	for _, bc := range []struct {
+		name string
+		opts []tars.ClientOption
+	}{
+		{"none", nil},
+		{"method+endpoint", []tars.ClientOption{tars.WithMiddleware(mb.Middleware()), tars.WithEndpointMiddleware(eb.Middleware())}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := tars.NewClient(obj, bc.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			b.ReportAllocs()
+			b.SetParallelism(32) // 64 callers on 2 cores
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := pingM.Call(context.Background(), c, tars.Void{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}

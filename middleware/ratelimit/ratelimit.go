@@ -146,32 +146,64 @@ func (sb *servantBuckets) allow(now time.Time, m, s *bucket) *bucket {
 	return nil
 }
 
-// Server returns server middleware that answers calls over the rules'
-// limits tars.CodeServerOverload at once, without running their handlers,
-// or an error naming a bad rule. Calls of servants and methods without a
-// rule pass. In a client chain it does nothing.
+// Limiter is a server's buckets for a rule set: Admit is its decision,
+// Middleware puts it in a server chain (Server does both at once).
+type Limiter struct{ l *limits }
+
+// NewLimiter returns the buckets of rules, or an error naming a bad rule.
+func NewLimiter(rules ...Rule) (*Limiter, error) {
+	l, err := build("NewLimiter", rules)
+	if err != nil {
+		return nil, err
+	}
+	return &Limiter{l}, nil
+}
+
+// Admit takes a token for a call of servant.method: nil when the call may
+// run (or no rule applies), else a *tars.Error of code
+// tars.CodeServerOverload that is errors.Is(err, ErrLimited). It is what
+// the middleware calls, exposed for a hook that runs before a request is
+// queued.
+func (l *Limiter) Admit(servant, method string) error {
+	if sb, m, s := l.l.find(servant, method); sb != nil {
+		if b := sb.allow(time.Now(), m, s); b != nil {
+			return tars.Errorf(tars.CodeServerOverload, "rate limit of %v: %w", b.rule, ErrLimited)
+		}
+	}
+	return nil
+}
+
+// Middleware returns server middleware that answers calls over the limits
+// tars.CodeServerOverload at once, without running their handlers. Calls
+// of servants and methods without a rule pass. In a client chain it does
+// nothing.
 //
 // It runs where server middleware runs: after the call was admitted to its
 // servant's queue, holding a running place, and decoded. A refused call
 // costs a place for a moment and its decoding, not its handler.
-func Server(rules ...Rule) (tars.Middleware, error) {
-	l, err := build("Server", rules)
-	if err != nil {
-		return nil, err
-	}
+func (l *Limiter) Middleware() tars.Middleware {
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			if !call.Server {
 				return next(ctx, call)
 			}
-			if sb, m, s := l.find(call.Servant, call.Method); sb != nil {
-				if b := sb.allow(time.Now(), m, s); b != nil {
-					return tars.Errorf(tars.CodeServerOverload, "rate limit of %v: %w", b.rule, ErrLimited)
-				}
+			if err := l.Admit(call.Servant, call.Method); err != nil {
+				return err
 			}
 			return next(ctx, call)
 		}
-	}, nil
+	}
+}
+
+// Server returns the server middleware of NewLimiter(rules...): calls over
+// the rules' limits are answered tars.CodeServerOverload at once, without
+// running their handlers.
+func Server(rules ...Rule) (tars.Middleware, error) {
+	l, err := build("Server", rules)
+	if err != nil {
+		return nil, err
+	}
+	return (&Limiter{l}).Middleware(), nil
 }
 
 // ClientOption configures Client.

@@ -308,3 +308,26 @@ func BenchmarkServerAllow(b *testing.B) {
 		})
 	}
 }
+
+// Admit is the middleware's decision, on its own.
+func TestAdmit(t *testing.T) {
+	l, err := ratelimit.NewLimiter(ratelimit.Rule{Servant: "S", Method: "m", Rate: never, Burst: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		err := l.Admit("S", "m")
+		if (err == nil) != (i < 2) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if err != nil && (!errors.Is(err, ratelimit.ErrLimited) || tars.CodeOf(err) != tars.CodeServerOverload) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if err := l.Admit("S", "other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ratelimit.NewLimiter(ratelimit.Rule{Method: "m"}); err == nil {
+		t.Fatal("a rule without a servant was taken")
+	}
+}
