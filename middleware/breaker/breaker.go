@@ -36,6 +36,14 @@
 // tars.CodeInvokeTimeout. Settings.IsExcluded and Settings.IsSuccessful
 // judge what remains (defaults DefaultIsExcluded and DefaultIsSuccessful).
 //
+// # Setting them up
+//
+// NewMethod and NewEndpoint take Settings (zero fields: the defaults);
+// FromConfig maps a config.Breaker onto them and FromClientConfig gives
+// each method the breaker its configuration asks for. In a client's chain,
+// put a client rate limiter before the method breaker, so that calls it
+// refuses are not counted.
+//
 // Nothing here starts a goroutine: breakers are created lazily by the
 // calls that need them and change state when calls look at them.
 package breaker

@@ -42,15 +42,19 @@ type endpointKey struct {
 }
 
 // EndpointOption bounds an Endpoint's breakers.
-type EndpointOption func(*group[endpointKey])
+type EndpointOption struct{ apply func(*group[endpointKey]) }
 
 // MaxEndpoints sets how many endpoint breakers are held at most (n ≥ 1).
-func MaxEndpoints(n int) EndpointOption { return func(g *group[endpointKey]) { g.max = n } }
+func MaxEndpoints(n int) EndpointOption {
+	return EndpointOption{func(g *group[endpointKey]) { g.max = n }}
+}
 
 // Idle sets how long an endpoint breaker unused is kept (d > 0, and longer
 // than Settings.Timeout, so that an open breaker is not forgotten before
 // it would have let probes through).
-func Idle(d time.Duration) EndpointOption { return func(g *group[endpointKey]) { g.idle = d } }
+func Idle(d time.Duration) EndpointOption {
+	return EndpointOption{func(g *group[endpointKey]) { g.idle = d }}
+}
 
 // NewEndpoint returns an Endpoint with settings s (zero fields: the
 // defaults), or an error naming a setting out of range.
@@ -61,7 +65,9 @@ func NewEndpoint(s Settings, opts ...EndpointOption) (*Endpoint, error) {
 	}
 	b := &Endpoint{s: s, g: group[endpointKey]{max: DefaultMaxEndpoints, idle: DefaultIdle, m: map[endpointKey]*entry{}}}
 	for _, o := range opts {
-		o(&b.g)
+		if o.apply != nil {
+			o.apply(&b.g)
+		}
 	}
 	switch {
 	case b.g.max < 1:

@@ -45,6 +45,7 @@ type Rule struct {
 	Burst   int        // the bucket's size: calls admitted at once after a quiet spell (≥ 1)
 }
 
+// String names the rule, for errors and logs: "App.S.Obj.method 100/s burst 10".
 func (r Rule) String() string {
 	name := r.Servant
 	if r.Method != "" {
