@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/discovery"
+	"github.com/gotars/tars/middleware/breaker"
 	"github.com/gotars/tars/middleware/ratelimit"
+	"github.com/gotars/tars/transport"
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 )
@@ -329,5 +332,47 @@ func TestAdmit(t *testing.T) {
 	}
 	if _, err := ratelimit.NewLimiter(ratelimit.Rule{Method: "m"}); err == nil {
 		t.Fatal("a rule without a servant was taken")
+	}
+}
+
+// A server's −9 answers count as its endpoint's failures in a client's
+// endpoint breaker: once one of two servers is over its limit, the
+// client's calls go to the other.
+func TestServerLimitSteersEndpointBreaker(t *testing.T) {
+	const a = "Rl.E.Obj"
+	mw, err := ratelimit.Server(ratelimit.Rule{Servant: a, Rate: never, Burst: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := startServer(t, []tars.ServerOption{tars.WithMiddleware(mw)}, a)
+	free := startServer(t, nil, a)
+	eb, err := breaker.NewEndpoint(breaker.Settings{MinRequests: 3, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := func(s *server) discovery.Endpoint {
+		return discovery.FromAddress(transport.Address{Network: "tcp", Host: "127.0.0.1", Port: s.addr.Port, Weight: -1})
+	}
+	c, err := tars.NewClient(a, tars.WithResolver(discovery.NewStatic(ep(limited), ep(free))), tars.WithEndpointMiddleware(eb.Middleware()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	overloaded := 0
+	for range 40 {
+		if _, err := pingM.Call(context.Background(), c, tars.Void{}); tars.CodeOf(err) == tars.CodeServerOverload {
+			overloaded++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The limited server ran 2 calls and refused the next 2: 2 failures of
+	// 4 counted trip the breaker (MinRequests 3, ratio 0.5); every later
+	// call went to the other.
+	if overloaded != 2 || limited.ran(a+".ping") != 2 || free.ran(a+".ping") != 36 {
+		t.Fatalf("%d answered −9; limited ran %d, free ran %d", overloaded, limited.ran(a+".ping"), free.ran(a+".ping"))
+	}
+	if s := eb.State(a, ep(limited)); s != breaker.StateOpen {
+		t.Fatalf("limited server's breaker %v", s)
 	}
 }
