@@ -664,3 +664,24 @@ func BenchmarkRPC(b *testing.B) {
 		})
 	}
 }
+
+// The breakers do nothing in a server chain: every call reaches next,
+// none is counted.
+func TestServerChainPasses(t *testing.T) {
+	mb, _ := breaker.NewMethod(breaker.Settings{MinRequests: 1})
+	eb, _ := breaker.NewEndpoint(breaker.Settings{MinRequests: 1})
+	ep := discovery.FromAddress(transport.Address{Network: "tcp", Host: "10.0.0.1", Port: 1})
+	for _, mw := range []tars.Middleware{mb.Middleware(), eb.Middleware()} {
+		ran := 0
+		inv := mw(func(context.Context, *tars.Call) error { ran++; return errors.New("fails") })
+		for range 5 {
+			inv(context.Background(), &tars.Call{Servant: "S.S.Obj", Method: "m", Server: true, Endpoint: ep})
+		}
+		if ran != 5 {
+			t.Fatalf("next ran %d times of 5", ran)
+		}
+	}
+	if mb.State("S.S.Obj", "m") != breaker.StateClosed || eb.Len() != 0 {
+		t.Fatal("a server call was counted")
+	}
+}

@@ -376,3 +376,27 @@ func TestServerLimitSteersEndpointBreaker(t *testing.T) {
 		t.Fatalf("limited server's breaker %v", s)
 	}
 }
+
+// Server limits apply to server chains only, client limits to client
+// chains only.
+func TestChainSides(t *testing.T) {
+	rules := []ratelimit.Rule{{Servant: "S", Rate: never, Burst: 1}}
+	srv, _ := ratelimit.Server(rules...)
+	cli, _ := ratelimit.Client(rules)
+	for _, tt := range []struct {
+		name   string
+		mw     tars.Middleware
+		server bool // the side it limits
+	}{{"Server", srv, true}, {"Client", cli, false}} {
+		inv := tt.mw(func(context.Context, *tars.Call) error { return nil })
+		for range 3 {
+			if err := inv(context.Background(), &tars.Call{Servant: "S", Method: "m", Server: !tt.server}); err != nil {
+				t.Fatalf("%s on the other side: %v", tt.name, err)
+			}
+		}
+		inv(context.Background(), &tars.Call{Servant: "S", Method: "m", Server: tt.server})
+		if err := inv(context.Background(), &tars.Call{Servant: "S", Method: "m", Server: tt.server}); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Fatalf("%s on its side: %v", tt.name, err)
+		}
+	}
+}
