@@ -595,7 +595,8 @@ func TestOptionsAreValidated(t *testing.T) {
 	}
 	for _, opt := range []tars.ServerOption{tars.WithMaxInvoke(-1), tars.WithMaxInvoke(0), tars.WithMaxQueue(-1),
 		tars.WithMaxPacket(10), tars.WithQueueTimeout(0), tars.WithMemoryBudget(0), tars.WithMaxConns(-1),
-		tars.WithServantLimits("a b", tars.ServantLimits{}), tars.WithServantLimits("A", tars.ServantLimits{MaxInvoke: -1})} {
+		tars.WithServantLimits("a b", tars.ServantLimits{}), tars.WithServantLimits("A", tars.ServantLimits{MaxInvoke: -1}),
+		tars.WithAdmission(nil)} {
 		name := strings.SplitN(fmt.Sprint(opt), "(", 2)[0]
 		func() {
 			defer func() {
@@ -734,5 +735,69 @@ func TestConnectionLimitsAndTimeouts(t *testing.T) {
 	st := fs.srv.Stats()
 	if st.Refused != 1 || st.IdleClosed != 1 || st.FrameTimeouts != 1 {
 		t.Fatalf("stats %+v", st.Stats)
+	}
+}
+
+// TestAdmissionRefusesBeforeQueueing: WithAdmission answers before a
+// request takes a place: with servant A's only running place and only
+// queue slot held by blocked calls, a refused request still gets its own
+// code at once (not A's "queue full"), and no refused request runs.
+func TestAdmissionRefusesBeforeQueueing(t *testing.T) {
+	var asked atomic.Int32
+	admit := func(servant, method string) error {
+		asked.Add(1)
+		switch {
+		case servant == "Fault.S.B":
+			return tars.NewError(tars.CodeServerOverload, "servant B is limited")
+		case method == "typedNil":
+			return tars.NewError(42, "not now")
+		}
+		return nil
+	}
+	fs := startFaultServer(t, tars.WithServantLimits("Fault.S.A", tars.ServantLimits{MaxInvoke: 1, MaxQueue: 1, QueueTimeout: 5 * time.Second}),
+		tars.WithAdmission(admit))
+	ca, err := tars.NewClient(fs.obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cb, err := tars.NewClient(fs.objB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	// Fill A: one call runs (blocked), one waits.
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			block.Call(ctx, ca, blockArgs{ID: int32(i)})
+		}()
+	}
+	waitFor(t, "a call running on A", func() bool { return fs.runs.Load() == 1 })
+	waitFor(t, "a call waiting on A", func() bool { return asked.Load() == 2 })
+	time.Sleep(20 * time.Millisecond) // the second is queued behind the first
+	if _, err := typedNil.Call(ctx, ca, tars.Void{}); tars.CodeOf(err) != 42 {
+		t.Fatalf("typedNil on a full A: %v, want the admission's code 42", err)
+	}
+	for i := range 20 {
+		_, err := block.Call(ctx, cb, blockArgs{ID: int32(100 + i)})
+		if tars.CodeOf(err) != tars.CodeServerOverload || !strings.Contains(err.Error(), "servant B is limited") {
+			t.Fatalf("call %d to B: %v, want the admission's −9", i, err)
+		}
+	}
+	if got := fs.runs.Load(); got != 1 {
+		t.Fatalf("%d calls ran, want the one blocked on A", got)
+	}
+	if st := fs.srv.Stats(); st.Overloaded != 20 {
+		t.Fatalf("Overloaded %d, want the 20 −9 answers", st.Overloaded)
+	}
+	fs.unblock()
+	wg.Wait()
+	if got := fs.runs.Load(); got != 2 {
+		t.Fatalf("%d calls ran, want A's two", got)
 	}
 }

@@ -50,6 +50,7 @@ type serverConfig struct {
 	memoryBudget  int64
 	decodeBudget  int
 	middleware    []Middleware
+	admission     []func(servant, method string) error
 	logger        *slog.Logger
 }
 
@@ -407,6 +408,30 @@ func (o decodeBudgetOption) String() string              { return fmt.Sprintf("W
 // larger than 4 KiB to its memory budget (WithMemoryBudget) while the call
 // runs, answering CodeServerOverload when that is exhausted.
 func WithDecodeBudget(bytes int) Option { return decodeBudgetOption(bytes) }
+
+type admissionOption struct {
+	f func(servant, method string) error
+}
+
+func (o *admissionOption) applyServer(c *serverConfig) { c.admission = append(c.admission, o.f) }
+func (o *admissionOption) check() error {
+	if o.f == nil {
+		return errors.New("WithAdmission: nil function")
+	}
+	return nil
+}
+func (o *admissionOption) String() string { return "WithAdmission" }
+
+// WithAdmission has the server ask admit, for each request of a known
+// servant and method, whether to take it, before it is queued or decoded: a
+// non-nil error is the answer at once (its code by CodeOf; a rate limit
+// answers CodeServerOverload, as middleware/ratelimit's Limiter.Admit
+// does), counted in ServerStats.Overloaded when that is its code. admit runs
+// on the connection's read loop: it must be quick and must not block. Several
+// run in the order given; the first error wins.
+func WithAdmission(admit func(servant, method string) error) ServerOption {
+	return &admissionOption{admit}
+}
 
 type middlewareOption struct{ mw []Middleware }
 

@@ -398,6 +398,17 @@ func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
 		s.fail(peer, req, Errorf(CodeServerNoFuncErr, "servant %q has no function %q", req.ServantName, req.FuncName))
 		return
 	}
+	for _, admit := range s.cfg.admission {
+		if err := admit(req.ServantName, req.FuncName); err != nil {
+			f.Done()
+			e := toError(err)
+			if e.Code == CodeServerOverload {
+				s.counts.overload.Add(1)
+			}
+			s.fail(peer, req, e)
+			return
+		}
+	}
 	if !s.inflight.enter() {
 		f.Done()
 		s.counts.overload.Add(1)

@@ -163,8 +163,11 @@ func NewLimiter(rules ...Rule) (*Limiter, error) {
 // Admit takes a token for a call of servant.method: nil when the call may
 // run (or no rule applies), else a *tars.Error of code
 // tars.CodeServerOverload that is errors.Is(err, ErrLimited). It is what
-// the middleware calls, exposed for a hook that runs before a request is
-// queued.
+// the middleware calls, and what tars.WithAdmission takes to refuse a
+// request before it is queued or decoded:
+//
+//	lim, err := ratelimit.NewLimiter(rules...)
+//	srv := tars.NewServer(tars.WithAdmission(lim.Admit))
 func (l *Limiter) Admit(servant, method string) error {
 	if sb, m, s := l.l.find(servant, method); sb != nil {
 		if b := sb.allow(time.Now(), m, s); b != nil {
