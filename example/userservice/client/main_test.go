@@ -62,7 +62,7 @@ func TestLocator(t *testing.T) {
 	regAddr := serve(t, reg)
 	locator := fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d", tarsregistry.QueryObj, regAddr.Port)
 	var out strings.Builder
-	if err := run(userapi.Servant, locator, tars.VersionTARS, &out); err != nil {
+	if err := run(options{endpoint: userapi.Servant, locator: locator, version: tars.VersionTARS}, &out); err != nil {
 		t.Fatalf("demo through the registry: %v\n%s", err, out.String())
 	}
 	if len(asked) == 0 || asked[0] != userapi.Servant {
@@ -77,7 +77,51 @@ func TestLocator(t *testing.T) {
 	if served != 3 {
 		t.Fatalf("the calls went to %d of 3 servers", served)
 	}
-	if err := run(userapi.Servant, "", tars.VersionTARS, io.Discard); err == nil {
+	if err := run(options{endpoint: userapi.Servant, version: tars.VersionTARS}, io.Discard); err == nil {
 		t.Fatal("a bare servant name without a locator was accepted")
+	}
+}
+
+// TestRetriesAndBreakers: of two servers sharing a store, one refuses every
+// read (−9, as a rate limit would); the demo fails without retries and
+// passes with -retries, with and without -breaker and -hedge.
+func TestRetriesAndBreakers(t *testing.T) {
+	store := userserver.NewStore()
+	var eps []string
+	for i := range 2 {
+		var opts []tars.ServerOption
+		if i == 0 {
+			opts = append(opts, tars.WithAdmission(func(_, method string) error {
+				switch method {
+				case "getUser", "queryUsers", "batchGetUsers":
+					return tars.NewError(tars.CodeServerOverload, "reads refused")
+				}
+				return nil
+			}))
+		}
+		srv := tars.NewServer(opts...)
+		userserver.Register(srv, userapi.Servant, store)
+		eps = append(eps, fmt.Sprintf("tcp -h 127.0.0.1 -p %d", serve(t, srv).Port))
+	}
+	obj := userapi.Servant + "@" + strings.Join(eps, ":")
+	tests := []struct {
+		name string
+		o    options
+		ok   bool
+	}{
+		{"no retries", options{}, false},
+		{"retries", options{retries: 3}, true},
+		{"retries and breakers", options{retries: 3, breaker: true}, true},
+		{"retries and backups", options{retries: 3, hedge: 50 * time.Millisecond}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.endpoint, tt.o.version = obj, tars.VersionTARS
+			var out strings.Builder
+			err := run(tt.o, &out)
+			if (err == nil) != tt.ok {
+				t.Fatalf("demo: %v, want success %v\n%s", err, tt.ok, out.String())
+			}
+		})
 	}
 }
