@@ -7,6 +7,7 @@ replace github.com/gotars/tars => ../..
 require (
 	github.com/gotars/tars v0.0.0-00010101000000-000000000000
 	github.com/hashicorp/consul/api v1.34.5
+	go.uber.org/goleak v1.3.0
 )
 
 require (
@@ -25,7 +26,6 @@ require (
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
 	github.com/mitchellh/go-homedir v1.1.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/exp v0.0.0-20260218203240-3dfff04db8fa // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
