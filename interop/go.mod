@@ -7,6 +7,7 @@ replace github.com/gotars/tars => ../
 require (
 	github.com/TarsCloud/TarsGo v1.4.6
 	github.com/gotars/tars v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 )
 
 require (
