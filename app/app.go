@@ -41,6 +41,8 @@ type adminCommand struct {
 
 type options struct {
 	logWriter     io.Writer
+	logger        *slog.Logger
+	loggerLevel   *slog.LevelVar
 	logHandler    func(level slog.Leveler) slog.Handler
 	serverMW      []tars.Middleware
 	clientMW      []tars.Middleware
@@ -59,6 +61,26 @@ type options struct {
 // WithLogWriter sets where the App's text log goes (default os.Stderr),
 // at the level of log.level, which tars.setloglevel and a reload change.
 func WithLogWriter(w io.Writer) Option { return func(o *options) { o.logWriter = w } }
+
+// WithLogger sets the App's logger and the level it logs at, which New sets
+// to log.level and tars.setloglevel and reloads change: the program's
+// handler must read it (slog.HandlerOptions.Level). A program that needs
+// the logger before New (for its middleware) builds both, with NewLogger
+// or by hand. It overrides WithLogWriter and WithLogHandler.
+func WithLogger(l *slog.Logger, level *slog.LevelVar) Option {
+	return func(o *options) { o.logger, o.loggerLevel = l, level }
+}
+
+// NewLogger returns a text logger writing to w at a level of its own, set
+// to cfg's log.level (info if it is bad: New reports that): what New makes
+// without WithLogger, for a program that needs it sooner.
+func NewLogger(cfg config.Config, w io.Writer) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	if l, err := config.ParseLevel(cfg.Log.Level); err == nil {
+		level.Set(l)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), level
+}
 
 // WithLogHandler sets the App's log handler: fn is given the level the App
 // keeps (log.level, tars.setloglevel, reloads) and returns the handler,
@@ -215,6 +237,9 @@ func New(cfg config.Config, opts ...Option) (*App, error) {
 	for _, o := range opts {
 		o(&a.opts)
 	}
+	if a.opts.logger != nil && a.opts.loggerLevel != nil {
+		a.level = a.opts.loggerLevel
+	}
 	if err := a.build(); err != nil {
 		for _, c := range a.framework {
 			c.Close()
@@ -235,6 +260,8 @@ func (a *App) build() error {
 	}
 	a.level.Set(lvl)
 	switch {
+	case a.opts.logger != nil:
+		a.log = a.opts.logger
 	case a.opts.logHandler != nil:
 		a.log = slog.New(a.opts.logHandler(a.level))
 	default:

@@ -35,6 +35,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	defer a.closeClients()
 	cfg := a.Config()
+	a.log.Debug("app: starting", "app", cfg.Server.App, "server", cfg.Server.Server, "log.level", cfg.Log.Level,
+		"server.grace_timeout", cfg.Server.GraceTimeout, "client.timeout", cfg.Client.Timeout)
 
 	if err := a.pullConfig(ctx, &cfg); err != nil {
 		return err
