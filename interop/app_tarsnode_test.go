@@ -26,8 +26,8 @@ import (
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/example/userservice/userserver"
-	"github.com/gotars/tars/platform"
 	usgen "github.com/gotars/tars/interop/gen/UserService"
+	"github.com/gotars/tars/platform"
 )
 
 // appTarsConf is the file tarsnode would write for UserService.UserServer
