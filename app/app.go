@@ -55,6 +55,7 @@ type options struct {
 	onConfigFile  func(name, path string)
 	loader        *koanf.Loader
 	onReload      func(config.Change)
+	remoteLogs    []string
 	frameworkOpts []tars.ClientOption
 }
 
@@ -161,6 +162,16 @@ func WithConfigLoaded(fn func(name, path string)) Option {
 // a file the watch is skipped.
 func WithWatch(l *koanf.Loader) Option { return func(o *options) { o.loader = l } }
 
+// WithRemoteLog makes the App send lines to tarslog (server.log_obj) as
+// the remote file file (TarsGo's tars.GetRemoteLogger(file)): RemoteLog
+// returns the io.Writer, whose lines Run sends in batches. The App's own
+// failures to send go to stderr, never to the remote log. Without
+// server.log_obj, RemoteLog returns a writer that discards, so a program
+// runs the same off the platform.
+func WithRemoteLog(file string) Option {
+	return func(o *options) { o.remoteLogs = append(o.remoteLogs, file) }
+}
+
 // WithReload sets a function called for every change the watch reports
 // (after the App applied what it could), errors included.
 func WithReload(fn func(config.Change)) Option { return func(o *options) { o.onReload = fn } }
@@ -180,6 +191,7 @@ type App struct {
 	admin  *platform.Admin
 	adminS *tars.Server
 	res    discovery.Resolver
+	rlogs  map[string]*platform.RemoteLog
 
 	listens   []listenSpec
 	adminSpec *listenSpec
@@ -418,6 +430,22 @@ func (a *App) build() error {
 	} else if len(a.opts.commands) > 0 {
 		a.log.Debug("app: admin commands given but server.local is empty: no AdminObj")
 	}
+	if len(a.opts.remoteLogs) > 0 && c.Server.LogObj != "" {
+		lc, err := a.frameworkClient("server.log_obj", c.Server.LogObj)
+		if err != nil {
+			return err
+		}
+		a.rlogs = map[string]*platform.RemoteLog{}
+		quiet := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		for _, f := range a.opts.remoteLogs {
+			rl, err := platform.NewRemoteLog(lc, platform.RemoteLogOptions{App: c.Server.App, Server: c.Server.Server,
+				File: f, SetDivision: c.Client.SetDivision, NodeName: c.Server.NodeName, Logger: quiet})
+			if err != nil {
+				return &config.KeyError{Key: "server.log_obj", Err: err}
+			}
+			a.rlogs[f] = rl
+		}
+	}
 	if node := c.Server.Node; node != "" {
 		nc, err := a.frameworkClient("server.node", node)
 		if err != nil {
@@ -504,6 +532,17 @@ func (a *App) Admin() *platform.Admin { return a.admin }
 // RemoteConfig returns the tarsconfig client, nil without
 // server.config_obj: the program pulls more files with it.
 func (a *App) RemoteConfig() *platform.RemoteConfig { return a.rconf }
+
+// RemoteLog returns the writer of the remote log file named with
+// WithRemoteLog: each Write is one line sent to tarslog while Run runs
+// (put it under a slog handler). Without server.log_obj, or for a file
+// not named, it discards.
+func (a *App) RemoteLog(file string) io.Writer {
+	if rl, ok := a.rlogs[file]; ok {
+		return rl
+	}
+	return io.Discard
+}
 
 // Ready is closed once Run listens on every endpoint and has started its
 // work (remote config pulled, keepAlive begun).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -322,6 +323,15 @@ func TestClients(t *testing.T) {
 		reports = append(reports, r)
 		return 0, nil
 	})
+	var lines []string
+	tars.Handle(backend, platform.LogObj, platform.LogLoggerByInfo, func(_ context.Context, r platform.LoggerByInfoArgs) (tars.Void, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Info.AppName == "Test" && r.Info.ServerName == "EchoServer" && r.Info.FileName == "access" {
+			lines = append(lines, r.Buffer...)
+		}
+		return tars.Void{}, nil
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -339,21 +349,27 @@ func TestClients(t *testing.T) {
 	const backendObj = "Test.Backend.EchoObj"
 	cfg := baseConfig()
 	cfg.Observability.StatObj = monitor.StatObj + "@" + ep
+	cfg.Server.LogObj = platform.LogObj + "@" + ep
 	cfg.Client.Objects = map[string]config.Object{
 		backendObj: {Endpoints: ep, Methods: map[string]config.Method{"slowEcho": {Timeout: 100 * time.Millisecond}}},
 	}
-	a, err := app.New(cfg, app.WithLogWriter(&syncBuf{}))
+	a, err := app.New(cfg, app.WithLogWriter(&syncBuf{}), app.WithRemoteLog("access"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.RemoteLog("other") != io.Discard {
+		t.Error("a file not named has a remote log")
+	}
+	access := slog.New(slog.NewTextHandler(a.RemoteLog("access"), nil))
 	// The backend serves echoObj; the app's client calls it as backendObj.
 	tars.Handle(backend, backendObj, echo, func(_ context.Context, x echoArgs) (string, error) { return x.S, nil })
 	tars.Handle(backend, backendObj, slowEcho, func(ctx context.Context, x echoArgs) (string, error) {
 		select {
 		case <-time.After(time.Duration(x.Sleep) * time.Millisecond):
-		case <-ctx.Done():
+			return x.S, nil
+		case <-ctx.Done(): // the caller's 100 ms reached the server too
+			return "", ctx.Err()
 		}
-		return x.S, nil
 	})
 	// The app's own servant relays to the backend through a.Client.
 	tars.Handle(a.Server(), echoObj, echo, func(ctx context.Context, x echoArgs) (string, error) {
@@ -361,6 +377,7 @@ func TestClients(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
+		access.Info("relay", "s", x.S)
 		return echo.Call(ctx, c, x)
 	})
 	_, done := start(t, a)
@@ -410,6 +427,10 @@ func TestClients(t *testing.T) {
 	}
 	if !fromServer || !fromClient {
 		t.Errorf("stat reports: from the server %v, from the clients %v: %+v", fromServer, fromClient, reports)
+	}
+	// The remote log's line went out as Run stopped, at the latest.
+	if len(lines) != 1 || !strings.Contains(lines[0], "msg=relay s=relayed") {
+		t.Errorf("remote log lines %q", lines)
 	}
 }
 

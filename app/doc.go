@@ -39,6 +39,8 @@
 //   - With observability.stat_obj / property_obj set: the stat reporter
 //     (on the server and every client) and the property reporter
 //     (Properties), every observability.stat_interval / property_interval.
+//   - With WithRemoteLog and server.log_obj set: remote log files sent to
+//     tarslog (platform.RemoteLog; RemoteLog returns the writer).
 //   - With WithWatch: hot reload. log.level applies live, changed client
 //     timeouts, balancers, method policies and endpoint lists rebuild the
 //     clients built so far (Client returns the new ones; the old ones close

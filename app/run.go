@@ -34,6 +34,9 @@ func (a *App) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer a.closeClients()
+	if ctx.Err() != nil {
+		return nil // stopped before it started
+	}
 	cfg := a.Config()
 	a.log.Debug("app: starting", "app", cfg.Server.App, "server", cfg.Server.Server, "log.level", cfg.Log.Level,
 		"server.grace_timeout", cfg.Server.GraceTimeout, "client.timeout", cfg.Client.Timeout)
@@ -68,6 +71,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.props != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.props.Run(repCtx) }()
+	}
+	for _, rl := range a.rlogs {
+		wg.Add(1)
+		go func() { defer wg.Done(); rl.Run(repCtx) }()
 	}
 	// keepAlive and the watch stop first.
 	keepCtx, keepCancel := context.WithCancel(ctx)
