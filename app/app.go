@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ type options struct {
 	loader        *koanf.Loader
 	onReload      func(config.Change)
 	remoteLogs    []string
+	tasks         []task
 	frameworkOpts []tars.ClientOption
 }
 
@@ -170,6 +172,23 @@ func WithWatch(l *koanf.Loader) Option { return func(o *options) { o.loader = l 
 // runs the same off the platform.
 func WithRemoteLog(file string) Option {
 	return func(o *options) { o.remoteLogs = append(o.remoteLogs, file) }
+}
+
+// WithTask adds background work to Run: fn starts once every endpoint
+// listens (Addr answers), with a context that ends when Run begins to stop
+// (before the graceful shutdown, as the keepAlives stop); Run waits for it
+// before returning. A task that returns an error other than its context's
+// stops the App, and Run returns the error. Announcing the servants to a
+// registrar (Consul's, with tars.Server.Announce) and running it is one:
+//
+//	app.WithTask("consul", func(ctx context.Context) error { … return reg.Run(ctx) })
+func WithTask(name string, fn func(ctx context.Context) error) Option {
+	return func(o *options) { o.tasks = append(o.tasks, task{name, fn}) }
+}
+
+type task struct {
+	name string
+	fn   func(ctx context.Context) error
 }
 
 // WithReload sets a function called for every change the watch reports

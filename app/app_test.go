@@ -560,3 +560,44 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestTasks: a task runs once the servants listen and ends before Run
+// returns; a failing task stops the App with its error.
+func TestTasks(t *testing.T) {
+	var sawAddr bool
+	ended := make(chan struct{})
+	var a *app.App
+	a, err := app.New(baseConfig(), app.WithLogWriter(&syncBuf{}),
+		app.WithTask("watcher", func(ctx context.Context) error {
+			sawAddr = a.Addr(echoObj) != nil
+			<-ctx.Done()
+			close(ended)
+			return ctx.Err()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, done := start(t, a)
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	select {
+	case <-ended:
+	default:
+		t.Fatal("Run returned before its task")
+	}
+	if !sawAddr {
+		t.Error("the task started before the servants listened")
+	}
+
+	boom := errors.New("registrar lost")
+	b, err := app.New(baseConfig(), app.WithLogWriter(&syncBuf{}),
+		app.WithTask("registrar", func(context.Context) error { return boom }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(context.Background()); !errors.Is(err, boom) || app.ExitCode(err) != app.ExitFailure {
+		t.Errorf("Run = %v, want the task's error", err)
+	}
+}

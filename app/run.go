@@ -50,7 +50,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
-	serveErr := make(chan error, len(lns))
+	serveErr := make(chan error, len(lns)+len(a.opts.tasks))
 	for _, l := range lns {
 		wg.Add(1)
 		go func() {
@@ -96,6 +96,15 @@ func (a *App) Run(ctx context.Context) error {
 				}
 			}()
 		}
+	}
+	for _, tk := range a.opts.tasks {
+		keepWG.Add(1)
+		go func() {
+			defer keepWG.Done()
+			if err := tk.fn(keepCtx); err != nil && keepCtx.Err() == nil {
+				serveErr <- fmt.Errorf("app: task %s: %w", tk.name, err)
+			}
+		}()
 	}
 	close(a.ready)
 	a.log.Info("app: running", "app", cfg.Server.App, "server", cfg.Server.Server, "servants", len(a.listens),
@@ -246,9 +255,6 @@ func (a *App) apply(ctx context.Context, ch config.Change) {
 	if len(ch.Restart) > 0 {
 		a.log.Warn("app: reload: these keys take effect after a restart", "keys", ch.Restart)
 	}
-	if len(ch.Live) == 0 {
-		return
-	}
 	a.mu.Lock()
 	old := a.cfg
 	a.cfg = ch.New.Clone()
@@ -262,7 +268,9 @@ func (a *App) apply(ctx context.Context, ch config.Change) {
 	if clientKeysChanged(ch.Live) {
 		a.rebuildClients(ctx, &old, &cfg)
 	}
-	a.log.Info("app: reload: applied", "keys", ch.Live)
+	if len(ch.Live) > 0 {
+		a.log.Info("app: reload: applied", "keys", ch.Live)
+	}
 }
 
 // closeClients closes every client once Run ends: the program's, those a
