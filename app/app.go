@@ -351,6 +351,26 @@ func (a *App) build() error {
 		}
 	}
 
+	// Stuck adapters get no keepAlive (TarsGo's zombie check).
+	var zs *zombies
+	if c.Server.Node != "" && c.Server.Tars.ZombieTimeout > 0 {
+		zs = newZombies(c.Server.Tars.ZombieTimeout)
+		for n, sv := range c.Servants {
+			limit := sv.MaxInvoke
+			if limit == 0 {
+				limit = c.Server.MaxInvoke
+			}
+			if limit == 0 {
+				limit = tars.DefaultMaxInvoke
+			}
+			adapter := sv.Adapter
+			if adapter == "" {
+				adapter = n + "Adapter"
+			}
+			zs.add(n, adapter, limit)
+		}
+	}
+
 	// The server and its endpoints.
 	sopts, err := c.ServerOptions()
 	if err != nil {
@@ -360,6 +380,9 @@ func (a *App) build() error {
 	var mws []tars.Middleware
 	if a.stats != nil {
 		mws = append(mws, a.stats.Middleware)
+	}
+	if zs != nil {
+		mws = append(mws, zs.middleware)
 	}
 	mws = append(mws, a.opts.serverMW...)
 	if len(mws) > 0 {
@@ -470,11 +493,15 @@ func (a *App) build() error {
 		if err != nil {
 			return err
 		}
-		a.keep, err = platform.NewKeepAlive(nc, platform.KeepAliveOptions{
+		ko := platform.KeepAliveOptions{
 			App: c.Server.App, Server: c.Server.Server, Adapters: adapters,
 			Interval: c.Server.Tars.MainLoopTicker, Version: a.opts.version, NodeName: c.Server.NodeName,
 			Logger: a.log,
-		})
+		}
+		if zs != nil {
+			ko.Alive = zs.alive
+		}
+		a.keep, err = platform.NewKeepAlive(nc, ko)
 		if err != nil {
 			return &config.KeyError{Key: "server.node", Err: err}
 		}

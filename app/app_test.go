@@ -601,3 +601,123 @@ func TestTasks(t *testing.T) {
 		t.Errorf("Run = %v, want the task's error", err)
 	}
 }
+
+// TestKeepAliveSkipsZombie: under tarsnode (server.node), keepAlive is
+// sent for every adapter each main_loop_ticker, but not for one whose
+// handlers are all busy with none started for zombie_timeout (TarsGo's
+// zombie rule), so that tarsnode restarts a stuck server; it is sent again
+// once the adapter moves.
+func TestKeepAliveSkipsZombie(t *testing.T) {
+	node := tars.NewServer()
+	var mu sync.Mutex
+	var adapters []string
+	var versions int
+	tars.Handle(node, platform.NodeObj, platform.NodeKeepAlive, func(_ context.Context, a platform.ServerInfoArgs) (int32, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if a.ServerInfo.Application == "Test" && a.ServerInfo.ServerName == "EchoServer" && a.ServerInfo.Pid == int32(os.Getpid()) {
+			adapters = append(adapters, a.ServerInfo.Adapter)
+		}
+		return 0, nil
+	})
+	tars.Handle(node, platform.NodeObj, platform.NodeReportVersion, func(_ context.Context, a platform.ReportVersionArgs) (int32, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		versions++
+		return 0, nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- node.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		node.Shutdown(ctx)
+		<-served
+	}()
+
+	cfg := baseConfig()
+	cfg.Server.Node = fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d -t 3000", platform.NodeObj, ln.Addr().(*net.TCPAddr).Port)
+	cfg.Server.Tars.MainLoopTicker = 40 * time.Millisecond
+	cfg.Server.Tars.ZombieTimeout = 120 * time.Millisecond
+	cfg.Servants[echoObj] = config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 0", MaxInvoke: 1, Adapter: "EchoAdapter"}
+	a, err := app.New(cfg, app.WithLogWriter(&syncBuf{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	tars.Handle(a.Server(), echoObj, echo, func(ctx context.Context, x echoArgs) (string, error) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return x.S, nil
+	})
+	cancel, done := start(t, a)
+	// counts returns how many keepAlives named each adapter since mark.
+	mark := func() int { mu.Lock(); defer mu.Unlock(); return len(adapters) }
+	since := func(from int) (admin, echo int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ad := range adapters[from:] {
+			switch ad {
+			case platform.AdminAdapter:
+				admin++
+			case "EchoAdapter":
+				echo++
+			}
+		}
+		return
+	}
+	waitRounds := func(from, n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if admin, _ := since(from); admin >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d rounds in 10 s", n)
+			}
+		}
+	}
+	waitRounds(0, 2)
+	if _, e := since(0); e < 1 {
+		t.Fatalf("no keepAlive for EchoAdapter while it was idle: %q", adapters)
+	}
+
+	// The one handler it may run is stuck.
+	c := clientOf(t, echoObj, a.Addr(echoObj))
+	call := make(chan error, 1)
+	go func() { _, err := echo.Call(context.Background(), c, echoArgs{S: "x"}); call <- err }()
+	<-started
+	time.Sleep(cfg.Server.Tars.ZombieTimeout + 2*cfg.Server.Tars.MainLoopTicker)
+	from := mark()
+	waitRounds(from, 4)
+	if admin, e := since(from); e != 0 {
+		t.Errorf("%d keepAlives for the stuck EchoAdapter in %d rounds", e, admin)
+	}
+
+	close(release)
+	if err := <-call; err != nil {
+		t.Fatal(err)
+	}
+	from = mark()
+	waitRounds(from, 3)
+	if _, e := since(from); e == 0 {
+		t.Error("no keepAlive for EchoAdapter once it moved again")
+	}
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if versions != 1 || adapters[0] != "" {
+		t.Errorf("reportVersion %d times; first keepAlive for %q", versions, adapters[0])
+	}
+}

@@ -27,7 +27,9 @@
 //     program's (WithResolver; Consul's resolver lives in its own module).
 //   - Under tarsnode (server.node set): keepAlive to tarsnode's ServerF —
 //     adapter "" at start, then every server.tars.main_loop_ticker (TarsGo's
-//     mainloopticker, 10 s) one per adapter and "AdminAdapter" — and
+//     mainloopticker, 10 s) one per adapter and "AdminAdapter", but none
+//     for an adapter stuck for server.tars.zombie_timeout (all its
+//     max_invoke handlers busy, none started: TarsGo's zombie rule) — and
 //     reportVersion once.
 //   - With server.local set: AdminObj on that endpoint (platform.Admin):
 //     shutdown stops Run gracefully; notify answers tars.setloglevel (the
