@@ -21,8 +21,10 @@ import (
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/config/koanf"
+	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/monitor"
 	"github.com/gotars/tars/platform"
+	"github.com/gotars/tars/transport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -719,5 +721,62 @@ func TestKeepAliveSkipsZombie(t *testing.T) {
 	defer mu.Unlock()
 	if versions != 1 || adapters[0] != "" {
 		t.Errorf("reportVersion %d times; first keepAlive for %q", versions, adapters[0])
+	}
+}
+
+// TestCustomResolver: with WithResolver (Consul's, say), a client whose
+// object has no static endpoints is resolved through it, with the client
+// middleware and options of the program.
+func TestCustomResolver(t *testing.T) {
+	backend := tars.NewServer()
+	registerEcho(backend, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- backend.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		backend.Shutdown(ctx)
+		<-served
+	}()
+	r := discovery.NewStatic(discovery.FromAddress(transport.Address{Network: "tcp", Host: "127.0.0.1",
+		Port: ln.Addr().(*net.TCPAddr).Port, Weight: -1}))
+	var seen []string
+	var asked []string
+	var mu sync.Mutex
+	a, err := app.New(baseConfig(), app.WithLogWriter(&syncBuf{}), app.WithResolver(r),
+		app.WithClientMiddleware(func(next tars.Invoker) tars.Invoker {
+			return func(ctx context.Context, call *tars.Call) error {
+				mu.Lock()
+				seen = append(seen, call.Servant+"."+call.Method)
+				mu.Unlock()
+				return next(ctx, call)
+			}
+		}),
+		app.WithClientOptions(func(obj string, cfg *config.Config) ([]tars.ClientOption, error) {
+			asked = append(asked, obj+" "+cfg.Server.App)
+			return nil, nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerEcho(a.Server(), nil)
+	_, done := start(t, a)
+	c, err := a.Client(echoObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := echo.Call(context.Background(), c, echoArgs{S: "resolved"}); err != nil || got != "resolved" {
+		t.Errorf("echo = %q, %v", got, err)
+	}
+	a.Stop()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0] != echoObj+".echo" || len(asked) != 1 || asked[0] != echoObj+" Test" {
+		t.Errorf("middleware saw %q; options asked for %q", seen, asked)
 	}
 }
