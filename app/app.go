@@ -458,9 +458,13 @@ func (a *App) build() error {
 		if a.adminS, err = newServer([]tars.ServerOption{tars.WithLogger(a.log)}); err != nil {
 			return err
 		}
+		name := "server" // the one server of every servant, in tars.viewstatus and tars.connection
+		if c.Server.App != "" && c.Server.Server != "" {
+			name = c.Server.App + "." + c.Server.Server
+		}
 		a.admin = platform.NewAdmin(platform.AdminOptions{
 			App: c.Server.App, Server: c.Server.Server, Version: a.opts.version, LogLevel: a.level,
-			Servers: map[string]*tars.Server{"server": a.srv, platform.AdminAdapter: a.adminS},
+			Servers: map[string]*tars.Server{name: a.srv, platform.AdminAdapter: a.adminS},
 			Config:  a.rconf, Logger: a.log,
 		})
 		for _, cmd := range a.opts.commands {
