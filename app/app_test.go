@@ -302,6 +302,10 @@ func TestAdmin(t *testing.T) {
 	if a.LogLevel().Level() != slog.LevelDebug {
 		t.Errorf("level %v after tars.setloglevel DEBUG", a.LogLevel().Level())
 	}
+	status, err := platform.AdminNotify.Call(ctx, c, platform.NotifyArgs{Command: "tars.viewstatus"})
+	if err != nil || !strings.Contains(status, "[server:Test.EchoServer]") || !strings.Contains(status, "[server:AdminAdapter]") {
+		t.Errorf("tars.viewstatus = %q, %v", status, err)
+	}
 	if _, err := platform.AdminShutdown.Call(ctx, c, tars.Void{}); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
