@@ -493,6 +493,9 @@ func (a *App) build() error {
 		}
 	}
 	if node := c.Server.Node; node != "" {
+		if c.Server.Tars.MainLoopTicker < 0 {
+			return &config.KeyError{Key: "server.tars.main_loop_ticker", Err: fmt.Errorf("%v: must not be negative (0: 10s)", c.Server.Tars.MainLoopTicker)}
+		}
 		nc, err := a.frameworkClient("server.node", node)
 		if err != nil {
 			return err

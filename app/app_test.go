@@ -254,6 +254,10 @@ func TestNewRefuses(t *testing.T) {
 		}, nil, "servants." + echoObj + ".protocol"},
 		{"remote files without tarsconfig", func(*config.Config) {}, []app.Option{app.WithConfigFiles("a.conf")}, "server.config_obj"},
 		{"stat obj without endpoints or locator", func(c *config.Config) { c.Observability.StatObj = monitor.StatObj }, nil, "observability.stat_obj"},
+		{"negative keepAlive interval", func(c *config.Config) {
+			c.Server.Node = platform.NodeObj + "@tcp -h 127.0.0.1 -p 1"
+			c.Server.Tars.MainLoopTicker = -time.Second
+		}, nil, "server.tars.main_loop_ticker"},
 		{"udp admin", func(c *config.Config) { c.Server.Local = "udp -h 127.0.0.1 -p 0" }, nil, "server.local"},
 		{"bad admin command", func(c *config.Config) { c.Server.Local = "tcp -h 127.0.0.1 -p 0" },
 			[]app.Option{app.WithAdminCommand(platform.CmdHelp, "", nil)}, ""},
