@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -243,3 +244,129 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestExampleServerUnderTarsNode starts the example server binary as
+// tarsnode starts a server — `server --config=<App.Server.config.conf>` —
+// against the TarsGo stand-ins: tarsnode sees keepAlives carrying the
+// child's pid, tarsconfig's file lands in basepath, TarsGo's client calls
+// the UserService, and AdminF shutdown from TarsGo's client makes the
+// process exit 0.
+func TestExampleServerUnderTarsNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example server")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "server")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/gotars/tars/example/userservice/server").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	node := new(tgNode)
+	_, nodePort, _ := net.SplitHostPort(idlServeTarsGo(t, nodef.NewServerF(), node))
+	tc := &tgConfig{files: map[string]string{"UserServer.conf": "greeting=hi\n"}}
+	_, confPort, _ := net.SplitHostPort(idlServeTarsGo(t, configf.NewConfig(), tc))
+
+	port, adminPort := freeLoopbackPort(t), freeLoopbackPort(t)
+	base := filepath.Join(dir, "bin") + "/"
+	conf := fmt.Sprintf(appTarsConf, base, confPort, 200, nodePort)
+	conf = strings.Replace(conf, "local=tcp -h 127.0.0.1 -p 0", fmt.Sprintf("local=tcp -h 127.0.0.1 -p %d", adminPort), 1)
+	conf = strings.Replace(conf, "endpoint=tcp -h 127.0.0.1 -p 0", fmt.Sprintf("endpoint=tcp -h 127.0.0.1 -p %d", port), 1)
+	path := filepath.Join(dir, "UserService.UserServer.config.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--config="+path, "-remote-config=UserServer.conf")
+	for _, kv := range os.Environ() { // the server reads GOTARS_… as config keys: give it none
+		if !strings.HasPrefix(kv, "GOTARS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var out strings.Builder
+	var outMu sync.Mutex
+	cmd.Stdout = writerFunc(func(p []byte) (int, error) { outMu.Lock(); defer outMu.Unlock(); return out.Write(p) })
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		<-exited
+	}()
+	logs := func() string { outMu.Lock(); defer outMu.Unlock(); return out.String() }
+	pid := int32(cmd.Process.Pid)
+	// Started: three keepAlives from the child ("" and a first round).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		infos, _, _, _ := node.snapshot()
+		if len(infos) >= 3 {
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("the server exited (%v); its log:\n%s", err, logs())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 3 keepAlives within 30 s; the server's log:\n%s", logs())
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(base, "UserServer.conf")); err != nil || string(b) != "greeting=hi\n" {
+		t.Errorf("basepath/UserServer.conf = %q, %v", b, err)
+	}
+	us := new(usgen.UserService)
+	rpcComm().StringToProxy(fmt.Sprintf("UserService.UserServer.UserServiceObj@tcp -h 127.0.0.1 -p %d -t 5000", port), us)
+	var created usgen.UserInfo
+	if ret, err := us.CreateUser(&usgen.UserInfo{UserName: "grace", Email: "grace@example.com"}, &created); err != nil || ret != 0 {
+		t.Errorf("TarsGo createUser = %d, %v", ret, err)
+	}
+	admin := new(adminf.AdminF)
+	rpcComm().StringToProxy(fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d -t 5000", platform.AdminObj, adminPort), admin)
+	if got, err := admin.Notify("tars.setloglevel DEBUG"); err != nil || got != "tars.setloglevel DEBUG succ" {
+		t.Errorf("notify = %q, %v", got, err)
+	}
+	if err := admin.Shutdown(); err != nil {
+		t.Fatalf("AdminF shutdown: %v", err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the deferred wait
+		if err != nil {
+			t.Fatalf("the server exited with %v after AdminF shutdown:\n%s", err, logs())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server still runs 30 s after AdminF shutdown:\n%s", logs())
+	}
+	infos, _, _, versions := node.snapshot()
+	if len(versions) != 1 || versions[0][0] != "UserService" || versions[0][1] != "UserServer" || !strings.HasPrefix(versions[0][2], "gotars ") {
+		t.Errorf("reportVersion calls %v", versions)
+	}
+	for i, si := range infos {
+		if si.Application != "UserService" || si.ServerName != "UserServer" || si.Pid != pid {
+			t.Errorf("keepAlive %d: %+v, want the child's pid %d", i, si, pid)
+		}
+	}
+	if infos[0].Adapter != "" {
+		t.Errorf("first keepAlive for adapter %q", infos[0].Adapter)
+	}
+	if s := logs(); !strings.Contains(s, "app: stopping: AdminF shutdown") || !strings.Contains(s, "app: stopped") {
+		t.Errorf("the server's log:\n%s", s)
+	}
+}
+
+// freeLoopbackPort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
