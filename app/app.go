@@ -217,7 +217,7 @@ type App struct {
 
 	framework []*tars.Client // node, config, stat, property
 
-	mu       sync.Mutex
+	mu       sync.RWMutex // guards cfg, clients, stopped, addrs
 	cfg      config.Config
 	clients  map[string]*tars.Client
 	stopped  bool
@@ -565,8 +565,8 @@ func (a *App) LogLevel() *slog.LevelVar { return a.level }
 // Config returns the configuration last applied: New's, or the last one a
 // reload brought (whose keys needing a restart are not in force).
 func (a *App) Config() config.Config {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	return a.cfg.Clone()
 }
 
@@ -604,8 +604,8 @@ func (a *App) Ready() <-chan struct{} { return a.ready }
 // Addr returns the address servant listens on (platform.AdminObj for the
 // admin endpoint), nil before Ready or for a servant not configured.
 func (a *App) Addr(servant string) net.Addr {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	return a.addrs[servant]
 }
 

@@ -24,6 +24,16 @@ import (
 // than keeping the result. Once Run has returned, Client fails with
 // ErrStopped.
 func (a *App) Client(obj string) (*tars.Client, error) {
+	a.mu.RLock()
+	c, ok := a.clients[obj]
+	stopped := a.stopped
+	a.mu.RUnlock()
+	if stopped {
+		return nil, ErrStopped
+	}
+	if ok {
+		return c, nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped {
