@@ -12,7 +12,12 @@
 //	err = a.Run(ctx)                             // until ctx ends or AdminF shutdown
 //
 // A program can still build every piece by hand; the runner adds nothing
-// the public constructors lack. What it builds, from which keys:
+// the public constructors lack. Hooks let it add its own: middleware
+// (WithServerMiddleware, WithClientMiddleware), client options built from
+// the configuration (WithClientOptions: breakers, retries), a resolver
+// (WithResolver: Consul's), admin commands (WithAdminCommand) and
+// background work (WithTask: a registrar). What it builds, from which keys
+// (README.md lists them all, and those it does not honour yet):
 //
 //   - One tars.Server (Server) with config.ServerOptions, the stat
 //     middleware and the program's (WithServerMiddleware), listening on every
