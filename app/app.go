@@ -61,8 +61,9 @@ type options struct {
 	frameworkOpts []tars.ClientOption
 }
 
-// WithLogWriter sets where the App's text log goes (default os.Stderr),
-// at the level of log.level, which tars.setloglevel and a reload change.
+// WithLogWriter sets where the App's text log goes (default LogWriter:
+// log.path's file, else os.Stderr), at the level of log.level, which
+// tars.setloglevel and a reload change.
 func WithLogWriter(w io.Writer) Option { return func(o *options) { o.logWriter = w } }
 
 // WithLogger sets the App's logger and the level it logs at, which New sets
@@ -76,13 +77,24 @@ func WithLogger(l *slog.Logger, level *slog.LevelVar) Option {
 
 // NewLogger returns a text logger writing to w at a level of its own, set
 // to cfg's log.level (info if it is bad: New reports that): what New makes
-// without WithLogger, for a program that needs it sooner.
+// without WithLogger, for a program that needs it sooner. LogWriter(cfg)
+// is the w New uses.
 func NewLogger(cfg config.Config, w io.Writer) (*slog.Logger, *slog.LevelVar) {
 	level := new(slog.LevelVar)
 	if l, err := config.ParseLevel(cfg.Log.Level); err == nil {
 		level.Set(l)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), level
+}
+
+// LogWriter returns where cfg sends the log: with log.path set, the TARS
+// server's log file (LogFileFor: log.path/app/server/app.server.log,
+// rolled at log.size, log.num kept), else os.Stderr.
+func LogWriter(cfg config.Config) io.Writer {
+	if cfg.Log.Path == "" {
+		return os.Stderr
+	}
+	return LogFileFor(cfg.Log.Path, cfg.Server.App, cfg.Server.Server, cfg.Log.Size, cfg.Log.Num)
 }
 
 // WithLogHandler sets the App's log handler: fn is given the level the App
@@ -199,18 +211,19 @@ func WithReload(fn func(config.Change)) Option { return func(o *options) { o.onR
 // register handlers on Server, then Run it. Its methods are safe for
 // concurrent use.
 type App struct {
-	opts   options
-	log    *slog.Logger
-	level  *slog.LevelVar
-	srv    *tars.Server
-	stats  *monitor.StatReporter
-	props  *monitor.PropertyReporter
-	keep   *platform.KeepAlive
-	rconf  *platform.RemoteConfig
-	admin  *platform.Admin
-	adminS *tars.Server
-	res    discovery.Resolver
-	rlogs  map[string]*platform.RemoteLog
+	opts    options
+	log     *slog.Logger
+	level   *slog.LevelVar
+	srv     *tars.Server
+	stats   *monitor.StatReporter
+	props   *monitor.PropertyReporter
+	keep    *platform.KeepAlive
+	rconf   *platform.RemoteConfig
+	admin   *platform.Admin
+	adminS  *tars.Server
+	res     discovery.Resolver
+	rlogs   map[string]*platform.RemoteLog
+	logFile *LogFile // the App's own, from log.path
 
 	listens   []listenSpec
 	adminSpec *listenSpec
@@ -298,7 +311,10 @@ func (a *App) build() error {
 	default:
 		w := a.opts.logWriter
 		if w == nil {
-			w = os.Stderr
+			w = LogWriter(*c)
+			if f, ok := w.(*LogFile); ok {
+				a.logFile = f // closed when Run returns
+			}
 		}
 		a.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: a.level}))
 	}

@@ -788,3 +788,22 @@ func TestCustomResolver(t *testing.T) {
 		t.Errorf("middleware saw %q; options asked for %q", seen, asked)
 	}
 }
+
+// TestLogPath: with log.path, the App logs where TarsGo does:
+// log.path/app/server/app.server.log.
+func TestLogPath(t *testing.T) {
+	cfg := baseConfig()
+	cfg.Log.Path = t.TempDir()
+	a, err := app.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Stop()
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.Log.Path, "Test", "EchoServer", "Test.EchoServer.log"))
+	if err != nil || !strings.Contains(string(b), "app: running") || !strings.Contains(string(b), "app: stopped") {
+		t.Errorf("log file %q, %v", b, err)
+	}
+}

@@ -46,6 +46,9 @@
 //   - With observability.stat_obj / property_obj set: the stat reporter
 //     (on the server and every client) and the property reporter
 //     (Properties), every observability.stat_interval / property_interval.
+//   - Its log: at log.level, to log.path/<app>/<server>/<app>.<server>.log
+//     rolled at log.size with log.num files kept (TarsGo's layout, LogFile),
+//     or to stderr.
 //   - With WithRemoteLog and server.log_obj set: remote log files sent to
 //     tarslog (platform.RemoteLog; RemoteLog returns the writer).
 //   - With WithWatch: hot reload. log.level applies live, changed client

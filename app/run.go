@@ -147,7 +147,7 @@ func (a *App) Run(ctx context.Context) error {
 	repCancel()
 	wg.Wait()
 	a.log.Info("app: stopped")
-	return runErr
+	return runErr // closeClients closes the log file after this
 }
 
 // pullConfig pulls WithConfigFiles' files into base_path.
@@ -290,5 +290,8 @@ func (a *App) closeClients() {
 	}
 	for _, c := range a.framework {
 		c.Close()
+	}
+	if a.logFile != nil {
+		a.logFile.Close()
 	}
 }

@@ -212,6 +212,8 @@ func TestServerBothWays(t *testing.T) {
 		// and are logged; the server serves regardless.
 		s = strings.ReplaceAll(s, "-p 19386", fmt.Sprintf("-p %d", freePort(t)))
 		s = strings.ReplaceAll(s, "-p 17890", fmt.Sprintf("-p %d", freePort(t)))
+		logs := t.TempDir()
+		s = strings.ReplaceAll(s, "logpath=/usr/local/app/tars/app_log/", "logpath="+logs)
 		conf := filepath.Join(t.TempDir(), "UserService.UserServer.config.conf")
 		if err := os.WriteFile(conf, []byte(s), 0o600); err != nil {
 			t.Fatal(err)
@@ -235,8 +237,12 @@ func TestServerBothWays(t *testing.T) {
 		if code := exitCode(t, srv); code != 0 {
 			t.Fatalf("exit %d after AdminF shutdown:\n%s", code, out.String())
 		}
-		if s := out.String(); !strings.Contains(s, "AdminF shutdown") || !strings.Contains(s, "keepAlive failed") {
-			t.Errorf("log:\n%s", s)
+		// The log went where TarsGo writes it: logpath/app/server/app.server.log.
+		logFile := filepath.Join(logs, "UserService", "UserServer", "UserService.UserServer.log")
+		b, err = os.ReadFile(logFile)
+		if s := string(b); err != nil || !strings.Contains(s, "AdminF shutdown") || !strings.Contains(s, "keepAlive failed") ||
+			!strings.Contains(out.String(), "logging to "+logFile) {
+			t.Errorf("%s: %v\n%s\nstderr:\n%s", logFile, err, s, out.String())
 		}
 	})
 

@@ -77,7 +77,11 @@ func run(ctx context.Context, args []string) error {
 	}
 	sort.Strings(servants)
 
-	log, level := app.NewLogger(cfg, os.Stderr)
+	w := app.LogWriter(cfg) // log.path's file (tarsnode's logpath), else stderr
+	if f, ok := w.(*app.LogFile); ok {
+		fmt.Fprintln(os.Stderr, "logging to", f.Path())
+	}
+	log, level := app.NewLogger(cfg, w)
 	opts := []app.Option{
 		app.WithLogger(log, level),
 		app.WithServerMiddleware(middleware.Recovery(log)),
