@@ -9,7 +9,7 @@
 // hands a server with --config= (ReadTars, ParseTars, TarsParser), the way
 // TarsGo v1.4.6 reads it, and maps it onto the same tree. The layered
 // loader (defaults → file → environment → flags) and the file watch live
-// in the nested module github.com/gotars/tars/config/koanf.
+// in package github.com/gotars/tars/config/koanf.
 //
 // Keys are written with "." between levels ("client.timeout"); a map entry
 // is one level even when its name holds dots

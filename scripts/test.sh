@@ -14,9 +14,6 @@ go test -race -count=1 ./...
 echo "== interop module (TarsGo peers)"
 (cd interop && go vet ./... && go test -race -count=1 -timeout 20m ./...)
 
-echo "== config/koanf module (koanf layers over the config tree)"
-(cd config/koanf && go vet ./... && go test -race -count=1 -timeout 10m ./...)
-
 echo "== middleware/tarsotel module (OpenTelemetry traces and metrics, Prometheus)"
 (cd middleware/tarsotel && go vet ./... && go test -race -count=1 -timeout 10m ./...)
 (cd middleware/tarsotel/interop && go vet ./... && go test -race -count=1 -timeout 10m ./...)

@@ -6,7 +6,8 @@
 //   - Defaults: Loader.Defaults, or config.Default().
 //   - File: YAML (.yaml, .yml), JSON (.json), TOML (.toml) or the
 //     TARS-native format tarsnode writes (.conf, .tars, or any file whose
-//     first character is '<'), read by koanf's file provider. A key the
+//     first character is '<'), read with os.ReadFile (koanf's file provider
+//     would pull in fsnotify; Watch polls instead). A key the
 //     tree does not have is an error naming the key and the file.
 //   - Environment: GOTARS_<LEVEL>__<LEVEL>…=value, levels separated by a
 //     double underscore, names in any case: GOTARS_CLIENT__TIMEOUT=5s,
@@ -45,7 +46,6 @@ import (
 	"github.com/knadh/koanf/providers/basicflag"
 	"github.com/knadh/koanf/providers/confmap"
 	"github.com/knadh/koanf/providers/env/v2"
-	"github.com/knadh/koanf/providers/file"
 	kf "github.com/knadh/koanf/v2"
 )
 
@@ -132,7 +132,7 @@ func (l *Loader) load() (config.Config, []byte, error) {
 	}
 	var raw []byte
 	if path := l.Path(); path != "" {
-		b, err := file.Provider(path).ReadBytes()
+		b, err := os.ReadFile(path)
 		if err != nil {
 			return def, nil, fmt.Errorf("config: %w", err)
 		}

@@ -1,69 +1,149 @@
-// Command server serves the example UserService as UserService.UserServiceObj
-// until SIGINT or SIGTERM, then shuts down gracefully.
+// Command server serves the example UserService until SIGINT, SIGTERM or
+// AdminF shutdown, then shuts down gracefully. It runs three ways:
 //
+//	# standalone, from a YAML file (env GOTARS_… and flags -key=value over it):
+//	go run ./example/userservice/server -config example/userservice/config.yaml
+//	# as tarsnode starts it, from the TARS-native file tarsnode writes:
+//	go run ./example/userservice/server --config=example/userservice/UserService.UserServer.config.conf
+//	# with no file: the servant on one address, TCP and UDP
 //	go run ./example/userservice/server -listen 127.0.0.1:18015
+//
+// The UserService is served on every servant of the configuration whose
+// name ends in "UserServiceObj" (UserService.UserServiceObj standalone,
+// UserService.UserServer.UserServiceObj under tarsnode). With -config the
+// file is watched: a new log level applies at once, other changes are
+// logged as needing a restart. -remote-config NAME pulls NAME from
+// tarsconfig into basepath at start.
+//
+// Exit codes: 0 after a clean stop, 1 when serving failed, 2 for a bad
+// configuration or command line.
 package main
 
 import (
 	"context"
 	"errors"
 	"flag"
-	"log/slog"
+	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
+	"sort"
+	"strings"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/app"
+	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/example/userservice/userserver"
 	"github.com/gotars/tars/middleware"
+	"github.com/gotars/tars/transport"
 )
 
-func main() {
-	listen := flag.String("listen", "127.0.0.1:18015", "TCP (and UDP) address to serve on")
-	udp := flag.Bool("udp", true, "also serve UDP on the same address")
-	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*listen, *udp, log); err != nil {
-		log.Error("server failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main(func(ctx context.Context) error { return run(ctx, os.Args) }) }
 
-func run(addr string, udp bool, log *slog.Logger) error {
-	srv := tars.NewServer(tars.WithLogger(log), tars.WithMiddleware(middleware.Recovery(log)))
-	userserver.Register(srv, userapi.Servant, userserver.NewStore())
-	ln, err := net.Listen("tcp", addr)
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	listen := fs.String("listen", "", "with no -config: the TCP (and UDP) address to serve on (default 127.0.0.1:18015)")
+	udp := fs.Bool("udp", true, "with -listen: also serve UDP on the same address")
+	remote := fs.String("remote-config", "", "comma-separated files to pull from tarsconfig (server<config>) into basepath at start")
+	koanf.RegisterFlags(fs, config.Default())
+	if err := fs.Parse(args[1:]); err != nil {
+		return app.Usage(err)
+	}
+	l := &koanf.Loader{Flags: fs}
+	legacy := l.Path() == ""
+	if !legacy && *listen != "" {
+		return app.Usage(errors.New("-listen and -config exclude each other: put the endpoint in the file"))
+	}
+	if legacy {
+		def, err := listenConfig(*listen)
+		if err != nil {
+			return app.Usage(err)
+		}
+		l.Defaults = &def
+	}
+	cfg, err := l.Load()
+	if err != nil {
+		return app.Usage(err)
+	}
+	var servants []string
+	for name := range cfg.Servants {
+		if strings.HasSuffix(name, "UserServiceObj") {
+			servants = append(servants, name)
+		}
+	}
+	if len(servants) == 0 {
+		return app.Usage(errors.New("config: no servant named …UserServiceObj to serve the UserService on"))
+	}
+	sort.Strings(servants)
+
+	w := app.LogWriter(cfg) // log.path's file (tarsnode's logpath), else stderr
+	if f, ok := w.(*app.LogFile); ok {
+		fmt.Fprintln(os.Stderr, "logging to", f.Path())
+	}
+	log, level := app.NewLogger(cfg, w)
+	opts := []app.Option{
+		app.WithLogger(log, level),
+		app.WithServerMiddleware(middleware.Recovery(log)),
+	}
+	if !legacy {
+		opts = append(opts, app.WithWatch(l))
+	}
+	if *remote != "" {
+		opts = append(opts, app.WithConfigFiles(strings.Split(*remote, ",")...))
+	}
+	a, err := app.New(cfg, opts...)
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	if udp {
-		pc, err := net.ListenPacket("udp", ln.Addr().String())
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		go func() { errc <- srv.ServePacket(pc) }()
+	store := userserver.NewStore()
+	for _, s := range servants {
+		userserver.Register(a.Server(), s, store)
 	}
-	log.Info("serving", "servant", userapi.Servant, "addr", ln.Addr().String())
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	if !legacy || !*udp {
+		return a.Run(ctx)
+	}
+	// -listen: UDP on the TCP address too, served by hand beside the
+	// runner (which serves one endpoint per servant).
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
 	select {
-	case s := <-sig:
-		log.Info("shutting down", "signal", s.String())
-	case err := <-errc:
+	case err := <-done:
 		return err
+	case <-a.Ready():
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, tars.ErrServerClosed) {
-		return err
+	pc, err := net.ListenPacket("udp", a.Addr(userapi.Servant).String())
+	if err != nil {
+		a.Stop()
+		return errors.Join(err, <-done)
 	}
-	log.Info("stopped")
-	return nil
+	served := make(chan error, 1)
+	go func() { served <- a.Server().ServePacket(pc) }()
+	log.Info("serving UDP", "addr", pc.LocalAddr().String())
+	err = <-done // Run shut the server down: ServePacket returns
+	if serr := <-served; serr != nil && !errors.Is(serr, tars.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// listenConfig is the configuration of -listen: the UserService servant on
+// addr (127.0.0.1:18015 when empty).
+func listenConfig(addr string) (config.Config, error) {
+	if addr == "" {
+		addr = "127.0.0.1:18015"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return config.Config{}, fmt.Errorf("-listen %q: %w", addr, err)
+	}
+	ep := fmt.Sprintf("tcp -h %s -p %s -t 60000", host, port)
+	if _, err := transport.ParseAddress(ep); err != nil {
+		return config.Config{}, fmt.Errorf("-listen %q: %w", addr, err)
+	}
+	c := config.Default()
+	c.Server.App, c.Server.Server = "UserService", "UserServer"
+	c.Servants = map[string]config.Servant{userapi.Servant: {Endpoint: ep}}
+	return c, nil
 }

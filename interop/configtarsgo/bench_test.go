@@ -1,4 +1,4 @@
-package koanf
+package configtarsgo
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // ReadTars (parse, map onto the tree, decode, validate) and with TarsGo's
 // parser, in the same run.
 func BenchmarkParseTars(b *testing.B) {
-	in, err := os.ReadFile("../testdata/UserService.UserServer.config.conf")
+	in, err := os.ReadFile("../../config/testdata/UserService.UserServer.config.conf")
 	if err != nil {
 		b.Fatal(err)
 	}

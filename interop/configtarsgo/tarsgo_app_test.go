@@ -1,4 +1,4 @@
-package koanf
+package configtarsgo
 
 import (
 	"bytes"
@@ -113,7 +113,7 @@ func TestTarsGoApplicationReadsTheSame(t *testing.T) {
 	logs := regexp.MustCompile(`(?m)^(\s*logpath=).*$`)
 	for _, name := range []string{"UserService.UserServer.config.conf", "legacy.conf", "userservice.tars.conf", "full.conf", "minimal.conf"} {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile("../testdata/" + name)
+			b, err := os.ReadFile("../../config/testdata/" + name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package koanf
+package configtarsgo
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ import (
 func TestTarsGoReadsTheSame(t *testing.T) {
 	var files [][]byte
 	for _, f := range []string{"UserService.UserServer.config.conf", "legacy.conf", "userservice.tars.conf"} {
-		b, err := os.ReadFile("../testdata/" + f)
+		b, err := os.ReadFile("../../config/testdata/" + f)
 		if err != nil {
 			t.Fatal(err)
 		}

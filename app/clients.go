@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gotars/tars"
+	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/lb"
+)
+
+// Client returns the client of the servant obj ("App.Server.Obj"), built
+// from the configuration on first use and kept: the client-wide settings
+// with obj's (config.ClientOptions), obj's balancer, the per-method
+// timeouts, the set, the stat middleware and the program's, and obj's
+// static endpoints (client.objects.<obj>.endpoints) or else the resolver.
+//
+// After a reload that changed client keys, Client returns a client built
+// from the new configuration; the one returned before keeps working until
+// its calls had time to finish (the longest timeout configured, then it is
+// closed). So a program asks Client for each call (a map look-up) rather
+// than keeping the result. Once Run has returned, Client fails with
+// ErrStopped.
+func (a *App) Client(obj string) (*tars.Client, error) {
+	a.mu.RLock()
+	c, ok := a.clients[obj]
+	stopped := a.stopped
+	a.mu.RUnlock()
+	if stopped {
+		return nil, ErrStopped
+	}
+	if ok {
+		return c, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return nil, ErrStopped
+	}
+	if c, ok := a.clients[obj]; ok {
+		return c, nil
+	}
+	c, err := a.buildClient(&a.cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	a.clients[obj] = c
+	return c, nil
+}
+
+func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) {
+	if obj == "" || strings.Contains(obj, "@") {
+		return nil, fmt.Errorf("app: Client(%q): want a servant name; endpoints go in client.objects.<obj>.endpoints", obj)
+	}
+	opts, err := cfg.ClientOptions(obj)
+	if err != nil {
+		return nil, err
+	}
+	bal, err := balancer(cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, tars.WithBalancer(bal), tars.WithLogger(a.log))
+	if set := cfg.Client.SetDivision; set != "" {
+		opts = append(opts, tars.WithSet(set))
+	}
+	var mws []tars.Middleware
+	if a.stats != nil {
+		mws = append(mws, a.stats.Middleware)
+	}
+	if mw := methodTimeouts(cfg, obj); mw != nil {
+		mws = append(mws, mw)
+	}
+	mws = append(mws, a.opts.clientMW...)
+	if len(mws) > 0 {
+		opts = append(opts, tars.WithMiddleware(mws...))
+	}
+	target := cfg.Client.Target(obj)
+	if !strings.Contains(target, "@") {
+		if a.res == nil {
+			return nil, fmt.Errorf("app: client of %s: no client.objects.%s.endpoints and no client.locator (or resolver) to find it", obj, obj)
+		}
+		opts = append(opts, tars.WithResolver(a.res))
+	}
+	if a.opts.clientOpts != nil {
+		more, err := a.opts.clientOpts(obj, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("app: client of %s: %w", obj, err)
+		}
+		opts = append(opts, more...)
+	}
+	c, err := tars.NewClient(target, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("app: client of %s: %w", obj, err)
+	}
+	return c, nil
+}
+
+// balancer maps client.balancer (or obj's) onto package lb. round_robin is
+// lb.TARS(), the client's default: round robin for calls without a hash,
+// as TarsGo sends them, and the TARS hashes for calls that carry one.
+func balancer(cfg *config.Config, obj string) (lb.Balancer, error) {
+	name := cfg.Client.Balancer
+	for _, o := range []string{"*", obj} {
+		if b := cfg.Client.Objects[o].Balancer; b != "" {
+			name = b
+		}
+	}
+	switch name {
+	case "", "round_robin":
+		return lb.TARS(), nil
+	case "random":
+		return lb.Random(), nil
+	case "mod_hash":
+		return lb.ModHashBalancer(), nil
+	case "consistent_hash":
+		return lb.ConsistentHashBalancer(), nil
+	}
+	return nil, &config.KeyError{Key: "client.balancer", Err: fmt.Errorf("%q: unknown", name)}
+}
+
+// methodTimeouts returns a middleware giving each call the timeout of its
+// method (client.Policy: client.objects.<obj|*>.methods.<m|*>.timeout)
+// when the caller's context has no deadline and the method's differs from
+// the client's own (WithTimeout, the object's); nil when none differs.
+func methodTimeouts(cfg *config.Config, obj string) tars.Middleware {
+	objTimeout := cfg.Client.Timeout // what config.ClientOptions gives WithTimeout
+	for _, o := range []string{"*", obj} {
+		if t := cfg.Client.Objects[o].Timeout; t > 0 {
+			objTimeout = t
+		}
+	}
+	other := cfg.Client.Policy(obj, "").Timeout // a method without an entry of its own ("" names none)
+	byMethod := map[string]time.Duration{}
+	for _, o := range []string{obj, "*"} {
+		for m := range cfg.Client.Objects[o].Methods {
+			if m != "*" {
+				byMethod[m] = cfg.Client.Policy(obj, m).Timeout
+			}
+		}
+	}
+	differs := other != objTimeout
+	for _, t := range byMethod {
+		differs = differs || t != objTimeout
+	}
+	if !differs {
+		return nil
+	}
+	return func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			if _, ok := ctx.Deadline(); ok {
+				return next(ctx, call)
+			}
+			t, ok := byMethod[call.Method]
+			if !ok {
+				t = other
+			}
+			if t <= 0 || t == objTimeout {
+				return next(ctx, call)
+			}
+			ctx, cancel := context.WithTimeout(ctx, t)
+			defer cancel()
+			return next(ctx, call)
+		}
+	}
+}
+
+// longestTimeout is the longest a call of cfg's clients may take.
+func longestTimeout(cfg *config.Config) time.Duration {
+	d := cfg.Client.Timeout
+	for _, o := range cfg.Client.Objects {
+		d = max(d, o.Timeout)
+		for _, m := range o.Methods {
+			d = max(d, m.Timeout)
+		}
+	}
+	return d
+}
+
+// clientKeysChanged reports whether a live change touches the clients.
+func clientKeysChanged(live []string) bool {
+	for _, k := range live {
+		if strings.HasPrefix(k, "client.") {
+			return true
+		}
+	}
+	return false
+}
+
+// rebuildClients builds every client built so far again from cfg and swaps
+// them in; the old ones are closed after the longest timeout of the old
+// configuration (or when ctx ends). A client that cannot be built keeps
+// its old one, and the error is logged.
+func (a *App) rebuildClients(ctx context.Context, old, cfg *config.Config) {
+	a.mu.Lock()
+	var retired []*tars.Client
+	for obj, c := range a.clients {
+		nc, err := a.buildClient(cfg, obj)
+		if err != nil {
+			a.log.Error("app: reload: the client keeps its old settings", "obj", obj, "err", err)
+			continue
+		}
+		a.clients[obj] = nc
+		retired = append(retired, c)
+	}
+	a.mu.Unlock()
+	if len(retired) == 0 {
+		return
+	}
+	a.log.Info("app: reload: clients rebuilt", "clients", len(retired))
+	wait := longestTimeout(old) + time.Second
+	a.retiring.Add(1)
+	go func() {
+		defer a.retiring.Done()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		for _, c := range retired {
+			c.Close()
+		}
+	}()
+}
