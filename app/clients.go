@@ -9,6 +9,9 @@ import (
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/lb"
+	"github.com/gotars/tars/middleware/breaker"
+	"github.com/gotars/tars/middleware/ratelimit"
+	"github.com/gotars/tars/middleware/retry"
 )
 
 // Client returns the client of the servant obj ("App.Server.Obj"), built
@@ -58,20 +61,20 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	bal, err := balancer(cfg, obj)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, tars.WithBalancer(bal), tars.WithLogger(a.log))
+	opts = append(opts, tars.WithLogger(a.log))
 	if set := cfg.Client.SetDivision; set != "" {
 		opts = append(opts, tars.WithSet(set))
 	}
+	more, err := ClientOptions(cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, more...)
+	// Per attempt, below the retries: the stat reports and the program's
+	// middleware.
 	var mws []tars.Middleware
 	if a.stats != nil {
 		mws = append(mws, a.stats.Middleware)
-	}
-	if mw := methodTimeouts(cfg, obj); mw != nil {
-		mws = append(mws, mw)
 	}
 	mws = append(mws, a.opts.clientMW...)
 	if len(mws) > 0 {
@@ -96,6 +99,86 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 		return nil, fmt.Errorf("app: client of %s: %w", obj, err)
 	}
 	return c, nil
+}
+
+// ClientOptions returns the options of a client of obj that its
+// configuration asks for beyond config.ClientOptions: the balancer
+// (client.balancer, client.objects.<obj>.balancer), and the client chain,
+// outermost first — the per-method timeouts (….methods.<m>.timeout, so
+// that every attempt of a call shares them), the object's rate limit, the
+// methods' circuit breakers (one verdict per call), retries and backup
+// requests — and the endpoint breaker after the pick. The runner's clients
+// are built with them; a program (or tarsdig) building its own clients
+// from the same configuration uses them too.
+func ClientOptions(cfg *config.Config, obj string) ([]tars.ClientOption, error) {
+	bal, err := balancer(cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	opts := []tars.ClientOption{tars.WithBalancer(bal)}
+	var mws []tars.Middleware
+	if mw := methodTimeouts(cfg, obj); mw != nil {
+		mws = append(mws, mw)
+	}
+	resil, ep, err := resilience(cfg, obj)
+	if err != nil {
+		return nil, err
+	}
+	mws = append(mws, resil...)
+	if len(mws) > 0 {
+		opts = append(opts, tars.WithMiddleware(mws...))
+	}
+	if ep != nil {
+		opts = append(opts, tars.WithEndpointMiddleware(ep))
+	}
+	return opts, nil
+}
+
+// resilience returns the client middleware obj's configuration asks for —
+// its rate limit (client.objects.<obj>.rate_limit), the methods' circuit
+// breakers (….methods.<m>.breaker), retries and backup requests
+// (….methods.<m>.retry, ….hedge, one budget for both) — and its endpoint
+// breaker (client.objects.<obj>.endpoint_breaker), nil when off.
+func resilience(cfg *config.Config, obj string) ([]tars.Middleware, tars.Middleware, error) {
+	var mws []tars.Middleware
+	if r, ropts, ok := ratelimit.ClientRule(obj, cfg.Client.Objects[obj].RateLimit); ok {
+		mw, err := ratelimit.Client([]ratelimit.Rule{r}, ropts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: client of %s: client.objects.%s.rate_limit: %w", obj, obj, err)
+		}
+		mws = append(mws, mw)
+	}
+	if anyMethod(cfg, obj, func(m config.Method) bool { return m.Breaker.Enabled }) {
+		mb, err := breaker.NewMethod(breaker.Settings{}, breaker.FromClientConfig(&cfg.Client))
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: client of %s: %w", obj, err)
+		}
+		mws = append(mws, mb.Middleware())
+	}
+	if anyMethod(cfg, obj, func(m config.Method) bool { return m.Retry.MaxAttempts > 1 || m.Hedge != (config.Hedge{}) }) {
+		mws = append(mws, retry.ForClient(&cfg.Client, obj, nil, nil))
+	}
+	var ep tars.Middleware
+	if b := cfg.Client.Objects[obj].EndpointBreaker; b.Enabled {
+		eb, err := breaker.NewEndpoint(breaker.FromConfig(b))
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: client of %s: client.objects.%s.endpoint_breaker: %w", obj, obj, err)
+		}
+		ep = eb.Middleware()
+	}
+	return mws, ep, nil
+}
+
+// anyMethod reports whether a method policy of obj (or of "*") satisfies f.
+func anyMethod(cfg *config.Config, obj string, f func(config.Method) bool) bool {
+	for _, o := range []string{obj, "*"} {
+		for _, m := range cfg.Client.Objects[o].Methods {
+			if f(m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // balancer maps client.balancer (or obj's) onto package lb. round_robin is

@@ -100,6 +100,30 @@ type Servant struct {
 	IdleTimeout  time.Duration `koanf:"idle_timeout"`  // data: the server-wide idle timeout applies
 	Threads      int           `koanf:"threads"`       // TARS threads, kept as data (TarsGo ignores it)
 	TLS          TLS           `koanf:"tls"`           // for an ssl endpoint
+	// RateLimit bounds the calls of the servant, Methods' those of its
+	// methods (both apply); over them the server answers −9 before
+	// queueing (tars.WithAdmission with middleware/ratelimit).
+	RateLimit RateLimit                `koanf:"rate_limit"`
+	Methods   map[string]ServantMethod `koanf:"methods"` // by method name
+}
+
+// ServantMethod is what a server applies to the calls of one method.
+type ServantMethod struct {
+	RateLimit RateLimit `koanf:"rate_limit"`
+}
+
+// RateLimit is a token bucket: Rate calls a second, bursts of Burst.
+type RateLimit struct {
+	Rate  float64 `koanf:"rate"`  // calls a second; 0: no limit
+	Burst int     `koanf:"burst"` // bucket size; 0: the rate rounded up (at least 1)
+}
+
+// ClientRateLimit is a RateLimit on calls a client makes, which may wait
+// for a token.
+type ClientRateLimit struct {
+	Rate  float64       `koanf:"rate"`  // calls a second; 0: no limit
+	Burst int           `koanf:"burst"` // bucket size; 0: the rate rounded up (at least 1)
+	Wait  time.Duration `koanf:"wait"`  // wait up to this for a token (within the call's deadline); 0: fail at once
 }
 
 // TLS names the files of a TLS configuration.
@@ -149,6 +173,11 @@ type Object struct {
 	Balancer  string            `koanf:"balancer"`  // overrides Client.Balancer
 	TLS       TLS               `koanf:"tls"`       // TarsGo's <client><Obj> ca/cert/key
 	Methods   map[string]Method `koanf:"methods"`   // by method name; "*" applies to every method
+	// EndpointBreaker is a circuit breaker per endpoint of the object: an
+	// open one sends calls to other endpoints (middleware/breaker).
+	EndpointBreaker Breaker `koanf:"endpoint_breaker"`
+	// RateLimit bounds the calls the application makes to the object.
+	RateLimit ClientRateLimit `koanf:"rate_limit"`
 }
 
 // Method is the policy of calls to one method.
@@ -156,24 +185,35 @@ type Method struct {
 	Timeout time.Duration `koanf:"timeout"` // overrides the object's timeout
 	Breaker Breaker       `koanf:"breaker"`
 	Retry   Retry         `koanf:"retry"`
+	Hedge   Hedge         `koanf:"hedge"`
 }
 
 // Breaker is a circuit breaker policy (gobreaker's settings).
 type Breaker struct {
 	Enabled      bool          `koanf:"enabled"`
 	MaxRequests  int           `koanf:"max_requests"`  // calls let through while half-open
-	Interval     time.Duration `koanf:"interval"`      // closed-state counting window; 0: never cleared
+	Interval     time.Duration `koanf:"interval"`      // closed-state counting window, rolling by tenths; 0: the default (10 s)
 	Timeout      time.Duration `koanf:"timeout"`       // open → half-open after this
 	FailureRatio float64       `koanf:"failure_ratio"` // trip at this ratio of failures ...
 	MinRequests  int           `koanf:"min_requests"`  // ... once this many calls were counted
 }
 
-// Retry is a retry policy.
+// Retry is a retry policy (middleware/retry), for methods declared
+// idempotent only.
 type Retry struct {
-	MaxAttempts int           `koanf:"max_attempts"` // including the first; 0 or 1: no retry
-	Backoff     time.Duration `koanf:"backoff"`      // first pause, doubled each attempt
-	MaxBackoff  time.Duration `koanf:"max_backoff"`
-	Codes       []int         `koanf:"codes"` // TARS return codes that are retried; empty: connect errors and timeouts
+	MaxAttempts    int           `koanf:"max_attempts"`    // including the first; 0 or 1: no retry
+	AttemptTimeout time.Duration `koanf:"attempt_timeout"` // each attempt, within the call's deadline; 0: none
+	Backoff        time.Duration `koanf:"backoff"`         // first pause, doubled each attempt
+	MaxBackoff     time.Duration `koanf:"max_backoff"`
+	Codes          []int         `koanf:"codes"` // TARS return codes retried besides connect errors and timeouts
+}
+
+// Hedge is a policy of backup requests (middleware/retry), for methods
+// declared idempotent only.
+type Hedge struct {
+	Delay       time.Duration `koanf:"delay"`        // a backup after this long; 0 with percentile: the observed latency
+	Percentile  float64       `koanf:"percentile"`   // the observed latency's percentile (0 < p < 1) when delay is 0
+	MaxAttempts int           `koanf:"max_attempts"` // including the first; 0: 2 once delay or percentile is set
 }
 
 // Observability configures metrics, tracing and TARS reporting.

@@ -381,6 +381,9 @@ func toMap(rv reflect.Value) any {
 			if tag == "" || tag == "-" {
 				continue
 			}
+			if f := rv.Field(i); f.Kind() == reflect.Map && f.Len() == 0 {
+				continue // an empty map is unset, as an empty list is
+			}
 			m[tag] = toMap(rv.Field(i))
 		}
 		return m

@@ -94,7 +94,7 @@ func IsLive(path []string) bool {
 		}
 	case len(path) >= 4 && path[0] == "client" && path[1] == "objects":
 		switch path[3] {
-		case "timeout", "endpoints", "methods", "balancer":
+		case "timeout", "endpoints", "methods", "balancer", "endpoint_breaker", "rate_limit":
 			return true
 		}
 	}

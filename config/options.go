@@ -107,14 +107,14 @@ func (c *Client) Target(obj string) string {
 }
 
 // Policy returns the policy of calls to method of obj. Each of its parts
-// (timeout, breaker, retry) comes from the first of
+// (timeout, breaker, retry, hedge) comes from the first of
 // objects.<obj>.methods.<method>, objects.<obj>.methods.*,
 // objects.*.methods.<method> and objects.*.methods.* that sets it; a
 // timeout set by none is the object's (obj's, else "*"'s), else
 // client.timeout.
 func (c *Client) Policy(obj, method string) Method {
 	var m Method
-	var haveBreaker, haveRetry bool
+	var haveBreaker, haveRetry, haveHedge bool
 	for _, o := range []string{obj, "*"} {
 		for _, name := range []string{method, "*"} {
 			x, ok := c.Objects[o].Methods[name]
@@ -129,6 +129,9 @@ func (c *Client) Policy(obj, method string) Method {
 			}
 			if !haveRetry && !reflect.ValueOf(x.Retry).IsZero() {
 				m.Retry, haveRetry = x.Retry, true
+			}
+			if !haveHedge && x.Hedge != (Hedge{}) {
+				m.Hedge, haveHedge = x.Hedge, true
 			}
 		}
 	}

@@ -16,7 +16,7 @@ func TestReadmeListsEveryKey(t *testing.T) {
 	}
 	doc := string(b)
 	c := Default()
-	c.Servants = map[string]Servant{"<s>": {}}
+	c.Servants = map[string]Servant{"<s>": {Methods: map[string]ServantMethod{"<m>": {}}}}
 	c.Client.Objects = map[string]Object{"<o>": {Methods: map[string]Method{"<m>": {}}}}
 	flat := map[string]leaf{}
 	flattenTo(nil, ToMap(c), flat)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +94,14 @@ func (c *Config) Validate() error {
 		v.min(p+".max_conns", int64(sv.MaxConns), 0)
 		v.nonNegative(p+".idle_timeout", sv.IdleTimeout)
 		v.tls(p+".tls", sv.TLS)
+		v.rate(p+".rate_limit", sv.RateLimit)
+		for _, m := range slices.Sorted(maps.Keys(sv.Methods)) {
+			if !validIdent(m) {
+				v.add(p+".methods."+m, fmt.Errorf("%q is not a method name", m))
+				continue
+			}
+			v.rate(p+".methods."+m+".rate_limit", sv.Methods[m].RateLimit)
+		}
 	}
 
 	cl := &c.Client
@@ -134,6 +144,9 @@ func (c *Config) Validate() error {
 			v.oneOf(p+".balancer", o.Balancer, Balancers)
 		}
 		v.tls(p+".tls", o.TLS)
+		v.breaker(p+".endpoint_breaker", o.EndpointBreaker)
+		v.rate(p+".rate_limit", RateLimit{o.RateLimit.Rate, o.RateLimit.Burst})
+		v.nonNegative(p+".rate_limit.wait", o.RateLimit.Wait)
 		ms := make([]string, 0, len(o.Methods))
 		for m := range o.Methods {
 			ms = append(ms, m)
@@ -235,20 +248,50 @@ func (v *validator) tls(key string, t TLS) {
 
 func (v *validator) method(key string, m Method) {
 	v.nonNegative(key+".timeout", m.Timeout)
-	b := m.Breaker
-	if b.FailureRatio < 0 || b.FailureRatio > 1 {
-		v.add(key+".breaker.failure_ratio", fmt.Errorf("%v: want 0..1", b.FailureRatio))
-	}
-	v.min(key+".breaker.max_requests", int64(b.MaxRequests), 0)
-	v.min(key+".breaker.min_requests", int64(b.MinRequests), 0)
-	v.nonNegative(key+".breaker.interval", b.Interval)
-	v.nonNegative(key+".breaker.timeout", b.Timeout)
+	v.breaker(key+".breaker", m.Breaker)
 	r := m.Retry
 	v.min(key+".retry.max_attempts", int64(r.MaxAttempts), 0)
+	v.nonNegative(key+".retry.attempt_timeout", r.AttemptTimeout)
 	v.nonNegative(key+".retry.backoff", r.Backoff)
 	if r.MaxBackoff != 0 && r.MaxBackoff < r.Backoff {
 		v.add(key+".retry.max_backoff", fmt.Errorf("%v is less than retry.backoff (%v)", r.MaxBackoff, r.Backoff))
 	}
+	h := m.Hedge
+	v.nonNegative(key+".hedge.delay", h.Delay)
+	if h.Percentile < 0 || h.Percentile >= 1 {
+		v.add(key+".hedge.percentile", fmt.Errorf("%v: want 0 ≤ p < 1", h.Percentile))
+	}
+	v.min(key+".hedge.max_attempts", int64(h.MaxAttempts), 0)
+}
+
+func (v *validator) breaker(key string, b Breaker) {
+	if b.FailureRatio < 0 || b.FailureRatio > 1 {
+		v.add(key+".failure_ratio", fmt.Errorf("%v: want 0..1", b.FailureRatio))
+	}
+	v.min(key+".max_requests", int64(b.MaxRequests), 0)
+	v.min(key+".min_requests", int64(b.MinRequests), 0)
+	v.nonNegative(key+".interval", b.Interval)
+	v.nonNegative(key+".timeout", b.Timeout)
+}
+
+func (v *validator) rate(key string, r RateLimit) {
+	if r.Rate < 0 || r.Rate != r.Rate {
+		v.add(key+".rate", fmt.Errorf("%v: want ≥ 0", r.Rate))
+	}
+	v.min(key+".burst", int64(r.Burst), 0)
+}
+
+// validIdent reports whether s is a TARS identifier (a method name).
+func validIdent(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case '0' <= r && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // checkServantName reports a servant name no TARS peer can call (the root

@@ -1,8 +1,6 @@
 package tarsdig
 
 import (
-	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +10,9 @@ import (
 	"go.uber.org/dig"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/discovery"
-	"github.com/gotars/tars/lb"
 )
 
 // Clients builds the clients of the application's servant objects from the
@@ -119,14 +117,13 @@ func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, e
 	if err != nil {
 		return nil, err
 	}
-	b, err := Balancer(cs.cfg, obj)
+	// The balancer, the per-method timeouts, rate limit, breakers,
+	// retries and backup requests: what the runner's clients get.
+	more, err := app.ClientOptions(cs.cfg, obj)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tarsdig: %w", err)
 	}
-	opts = append(opts, tars.WithBalancer(b))
-	if mw := methodTimeouts(cs.cfg, obj); mw != nil {
-		opts = append(opts, tars.WithMiddleware(mw))
-	}
+	opts = append(opts, more...)
 	target := cs.cfg.Client.Target(obj)
 	if target == obj {
 		if cs.resolver == nil {
@@ -137,52 +134,4 @@ func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, e
 	opts = append(opts, cs.opts...)
 	opts = append(opts, extra...)
 	return tars.NewClient(target, opts...)
-}
-
-// methodTimeouts returns the middleware that gives a call without a
-// deadline its method's timeout (client.objects.<obj>.methods.<m>.timeout,
-// see config.Client.Policy), or nil when no method of obj (or of "*") has
-// one. It runs before the client chain, so the chain sees the deadline.
-func methodTimeouts(cfg *config.Config, obj string) tars.Middleware {
-	some := false
-	for _, o := range []string{obj, "*"} {
-		for _, m := range cfg.Client.Objects[o].Methods {
-			some = some || m.Timeout > 0
-		}
-	}
-	if !some {
-		return nil
-	}
-	cl := &cfg.Client
-	return func(next tars.Invoker) tars.Invoker {
-		return func(ctx context.Context, call *tars.Call) error {
-			if _, ok := ctx.Deadline(); ok {
-				return next(ctx, call)
-			}
-			ctx, cancel := context.WithTimeout(ctx, cl.Policy(obj, call.Method).Timeout)
-			defer cancel()
-			return next(ctx, call)
-		}
-	}
-}
-
-// Balancer returns a new balancer for the clients of obj, from
-// client.objects.<obj>.balancer, else client.objects.*.balancer, else
-// client.balancer: round_robin is TARS's own choice (lb.TARS: round robin,
-// static weights, and the hashes a call asks for with lb.WithHash),
-// random lb.Random, mod_hash lb.ModHashBalancer, consistent_hash
-// lb.ConsistentHashBalancer.
-func Balancer(cfg *config.Config, obj string) (lb.Balancer, error) {
-	name := cmp.Or(cfg.Client.Objects[obj].Balancer, cfg.Client.Objects["*"].Balancer, cfg.Client.Balancer)
-	switch name {
-	case "", "round_robin":
-		return lb.TARS(), nil
-	case "random":
-		return lb.Random(), nil
-	case "mod_hash":
-		return lb.ModHashBalancer(), nil
-	case "consistent_hash":
-		return lb.ConsistentHashBalancer(), nil
-	}
-	return nil, fmt.Errorf("tarsdig: client of %s: unknown balancer %q (want one of %s)", obj, name, strings.Join(config.Balancers, ", "))
 }

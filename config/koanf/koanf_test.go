@@ -346,7 +346,7 @@ func TestDefaultsAreNotWritten(t *testing.T) {
 	if got := c.Servants["A.B.Obj"]; got.MaxInvoke != 5 || got.QueueCap != 7 || got.Endpoint != "tcp -h 127.0.0.1 -p 1" || len(c.Servants) != 2 {
 		t.Errorf("loaded %+v", c.Servants)
 	}
-	if len(def.Servants) != 1 || def.Servants["A.B.Obj"] != (config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 1"}) {
+	if len(def.Servants) != 1 || !reflect.DeepEqual(def.Servants["A.B.Obj"], config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 1"}) {
 		t.Errorf("Defaults written: %+v", def.Servants)
 	}
 }

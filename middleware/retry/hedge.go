@@ -163,7 +163,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 				if running > 0 {
 					continue // another attempt may still answer
 				}
-				if started < h.MaxAttempts && time.Until(call.Deadline()) > time.Millisecond && h.Budget.Withdraw() {
+				if started < h.MaxAttempts && time.Until(deadline(ctx, call)) > time.Millisecond && h.Budget.Withdraw() {
 					launch() // the failed attempt was the last: try another now
 					continue
 				}

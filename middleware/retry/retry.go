@@ -126,7 +126,7 @@ func (r *retrier) invoke(ctx context.Context, next tars.Invoker, call *tars.Call
 		pause := r.pause(n)
 		// A retry needs time: at least what the pause takes and a
 		// millisecond to send it in.
-		if time.Until(call.Deadline()) < pause+time.Millisecond {
+		if time.Until(deadline(ctx, call)) < pause+time.Millisecond {
 			return err
 		}
 		if !r.Budget.Withdraw() {
@@ -162,6 +162,16 @@ func (r *retrier) pause(n int) time.Duration {
 		d = r.MaxBackoff
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// deadline is when the call must end: its context's deadline, or the
+// client's timeout from its start, whichever comes first.
+func deadline(ctx context.Context, call *tars.Call) time.Time {
+	d := call.Deadline()
+	if cd, ok := ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
+		d = cd
+	}
+	return d
 }
 
 // attempt runs one attempt, within timeout (0: none beyond the call's).
