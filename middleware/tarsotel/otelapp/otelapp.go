@@ -33,9 +33,9 @@
 //
 // New starts nothing: no goroutine, no socket, no global is set or read
 // (but the OTLP exporter's own OTEL_EXPORTER_OTLP_* variables, which the
-// configured endpoint overrides). The work runs as tasks of the App
-// (app.WithTask): the /metrics server, which ends with Run's task context,
-// and the span batcher, which Shutdown flushes and ends.
+// configured endpoint overrides). The /metrics server is a task of the App
+// (app.WithTask), ending with Run's task context; the span batcher starts
+// with Attach, and Shutdown flushes and ends it.
 package otelapp
 
 import (
@@ -73,7 +73,7 @@ import (
 // Task names, as Run's errors name them ("app: task tarsotel-metrics: …").
 const (
 	MetricsTask = "tarsotel-metrics" // serves /metrics on observability.metrics_address
-	TracesTask  = "tarsotel-traces"  // starts the span batcher
+	TracesTask  = "tarsotel-traces"  // checks Attach was called
 )
 
 // MetricsPath is where the metrics are served on
@@ -83,8 +83,9 @@ const MetricsPath = "/metrics"
 // metricsShutdown bounds the /metrics server's shutdown once Run stops.
 const metricsShutdown = 5 * time.Second
 
-// ErrNotAttached is returned by the metrics task when Run started without
-// Attach: the server's counts would be missing from /metrics.
+// ErrNotAttached is returned by the tasks of AppOptions, so by Run, when
+// Run started without Attach: the server's counts would be missing from
+// /metrics, and the spans would go nowhere.
 var ErrNotAttached = errors.New("otelapp: Telemetry.Attach(app) was not called before Run")
 
 // ErrShutdown is returned by Attach after Shutdown.
@@ -140,7 +141,7 @@ type Telemetry struct {
 	mu         sync.Mutex
 	srv        *tars.Server // Attach's
 	unobserve  func() error
-	bsp        sdktrace.SpanProcessor // started by the traces task
+	bsp        sdktrace.SpanProcessor // the span batcher, started by Attach
 	shut       bool
 	addr       net.Addr
 	listening  chan struct{}
@@ -295,8 +296,8 @@ func otlpOptions(ep string) ([]otlptracehttp.Option, error) {
 // AppOptions returns the options to give app.New: tarsotel's middleware on
 // the server and on every client (put them before the program's own
 // middleware, so that their spans cover it), the metrics task with
-// observability.metrics_address, the traces task with
-// observability.trace_exporter. None when neither key is set.
+// observability.metrics_address, and with observability.trace_exporter a
+// task that only checks Attach was called. None when neither key is set.
 //
 // The per-attempt events (tarsotel.EndpointMiddleware) need the clients'
 // endpoint chain, which package app has no option of its own for: add
@@ -307,7 +308,7 @@ func (t *Telemetry) AppOptions() []app.Option {
 		opts = append(opts, app.WithServerMiddleware(t.mw), app.WithClientMiddleware(t.mw))
 	}
 	if t.tp != nil {
-		opts = append(opts, app.WithTask(TracesTask, t.runTraces))
+		opts = append(opts, app.WithTask(TracesTask, t.checkTraces))
 	}
 	if t.reg != nil {
 		opts = append(opts, app.WithTask(MetricsTask, t.serveMetrics))
@@ -330,11 +331,15 @@ func (t *Telemetry) ClientOptions() []tars.ClientOption {
 	return []tars.ClientOption{tars.WithEndpointMiddleware(tarsotel.EndpointMiddleware())}
 }
 
-// Attach observes the server of a (built with AppOptions) for the
-// metrics: its connection, admission and queue counts
-// (tarsotel.ObserveServer), read when /metrics is scraped. Call it after
-// app.New and before a.Run; without metrics_address it does nothing. Run
-// fails with ErrNotAttached when the metrics task starts unattached.
+// Attach readies t for the App a, built with AppOptions: with
+// metrics_address it observes a's server (its connection, admission and
+// queue counts, tarsotel.ObserveServer, read when /metrics is scraped);
+// with trace_exporter it starts the span batcher, whose goroutine Shutdown
+// flushes and ends (after Run, so that the spans of the calls that end in
+// the graceful shutdown are kept; started here rather than in a task so
+// that the first calls, which may come as soon as the servants listen,
+// are kept too). Call it after app.New and before a.Run. Run fails with
+// ErrNotAttached when it starts a task of AppOptions unattached.
 func (t *Telemetry) Attach(a *app.App) error {
 	if a == nil {
 		return errors.New("otelapp: Attach(nil)")
@@ -344,32 +349,37 @@ func (t *Telemetry) Attach(a *app.App) error {
 	if t.shut {
 		return ErrShutdown
 	}
-	if t.mp == nil || t.srv == a.Server() {
-		return nil
-	}
 	if t.srv != nil {
+		if t.srv == a.Server() {
+			return nil
+		}
 		return errors.New("otelapp: Attach: already attached to another App")
 	}
-	un, err := tarsotel.ObserveServer(t.mp, a.Server())
-	if err != nil {
-		return fmt.Errorf("otelapp: %w", err)
+	if t.mp != nil {
+		un, err := tarsotel.ObserveServer(t.mp, a.Server())
+		if err != nil {
+			return fmt.Errorf("otelapp: %w", err)
+		}
+		t.unobserve = un
 	}
-	t.srv, t.unobserve = a.Server(), un
+	if t.tp != nil {
+		t.bsp = sdktrace.NewBatchSpanProcessor(t.exp)
+		t.tp.RegisterSpanProcessor(t.bsp)
+	}
+	t.srv = a.Server()
 	return nil
 }
 
-// runTraces is the traces task: it starts the span batcher (its
-// goroutine) and returns; Shutdown flushes it and stops it, after Run, so
-// the spans of calls that end in the graceful shutdown are kept.
-func (t *Telemetry) runTraces(context.Context) error {
+// checkTraces is the traces task: it fails Run when Attach was not called
+// (the spans would go nowhere).
+func (t *Telemetry) checkTraces(context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.shut {
+	switch {
+	case t.shut:
 		return ErrShutdown
-	}
-	if t.bsp == nil {
-		t.bsp = sdktrace.NewBatchSpanProcessor(t.exp)
-		t.tp.RegisterSpanProcessor(t.bsp)
+	case t.srv == nil:
+		return ErrNotAttached
 	}
 	return nil
 }

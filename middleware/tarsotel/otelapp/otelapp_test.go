@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -495,24 +494,35 @@ func TestNone(t *testing.T) {
 	}
 }
 
-// TestNotAttached: Run fails with ErrNotAttached when the metrics task
-// starts without Attach (the server's counts would be missing).
+// TestNotAttached: Run fails with ErrNotAttached when a task of
+// AppOptions starts without Attach (the server's counts would be missing,
+// the spans would go nowhere).
 func TestNotAttached(t *testing.T) {
-	cfg := appConfig("tcp -h 127.0.0.1 -p 1")
-	cfg.Observability.MetricsAddress = "127.0.0.1:0"
-	tel, err := otelapp.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tel.Shutdown(context.Background())
-	a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogWriter(io.Discard))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := a.Run(ctx); !errors.Is(err, otelapp.ErrNotAttached) {
-		t.Errorf("Run = %v, want ErrNotAttached", err)
+	for _, tc := range []struct {
+		name string
+		set  func(*config.Observability)
+	}{
+		{"metrics", func(o *config.Observability) { o.MetricsAddress = "127.0.0.1:0" }},
+		{"traces", func(o *config.Observability) { o.TraceExporter = "stdout" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := appConfig("tcp -h 127.0.0.1 -p 1")
+			tc.set(&cfg.Observability)
+			tel, err := otelapp.New(cfg, otelapp.WithTraceWriter(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tel.Shutdown(context.Background())
+			a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogWriter(io.Discard))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := a.Run(ctx); !errors.Is(err, otelapp.ErrNotAttached) {
+				t.Errorf("Run = %v, want ErrNotAttached", err)
+			}
+		})
 	}
 }
 
@@ -531,7 +541,7 @@ func TestMetricsAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tel.Shutdown(context.Background())
-	a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogger(slog.New(slog.DiscardHandler), nil))...)
+	a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogWriter(io.Discard))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,5 +553,44 @@ func TestMetricsAddressInUse(t *testing.T) {
 	if err := a.Run(ctx); err == nil || !strings.Contains(err.Error(), "observability.metrics_address") ||
 		!strings.Contains(err.Error(), otelapp.MetricsTask) {
 		t.Errorf("Run = %v, want the metrics task's error naming observability.metrics_address", err)
+	}
+}
+
+// TestAttach: Attach is idempotent for one App, refuses a second App and
+// refuses after Shutdown; a Telemetry attached but never run shuts down
+// with its batcher (goleak checks the goroutine ended).
+func TestAttach(t *testing.T) {
+	cfg := appConfig("tcp -h 127.0.0.1 -p 1")
+	cfg.Observability.MetricsAddress = "127.0.0.1:0"
+	cfg.Observability.TraceExporter = "stdout"
+	tel, err := otelapp.New(cfg, otelapp.WithTraceWriter(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newApp := func() *app.App {
+		a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogWriter(io.Discard))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := newApp()
+	if err := tel.Attach(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := tel.Attach(a); err != nil {
+		t.Errorf("second Attach of the same App: %v", err)
+	}
+	if err := tel.Attach(newApp()); err == nil {
+		t.Error("Attach of another App: no error")
+	}
+	if err := tel.Attach(nil); err == nil {
+		t.Error("Attach(nil): no error")
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tel.Attach(a); !errors.Is(err, otelapp.ErrShutdown) {
+		t.Errorf("Attach after Shutdown = %v, want ErrShutdown", err)
 	}
 }
