@@ -31,9 +31,12 @@
 //	}
 //	return a.Run(ctx)
 //
-// New starts nothing: no goroutine, no socket, no global is set or read
-// (but the OTLP exporter's own OTEL_EXPORTER_OTLP_* variables, which the
-// configured endpoint overrides). The /metrics server is a task of the App
+// New starts nothing: no goroutine, no socket; no global is set, and the
+// trace SDK's OTEL_SPAN_* and OTEL_BSP_* variables are not read (its
+// limits and batching are its defaults, set explicitly), nor OTEL_RESOURCE_*
+// (see WithResource); the OTLP exporter still reads its own
+// OTEL_EXPORTER_OTLP_* variables for what the configuration and
+// WithOTLPOptions leave unset (headers, say). The /metrics server is a task of the App
 // (app.WithTask), ending with Run's task context; the span batcher starts
 // with Attach, and Shutdown flushes and ends it.
 package otelapp
@@ -79,6 +82,16 @@ const (
 // MetricsPath is where the metrics are served on
 // observability.metrics_address.
 const MetricsPath = "/metrics"
+
+// spanLimits are the SDK's default span limits.
+var spanLimits = sdktrace.SpanLimits{
+	AttributeValueLengthLimit:   sdktrace.DefaultAttributeValueLengthLimit,
+	AttributeCountLimit:         sdktrace.DefaultAttributeCountLimit,
+	EventCountLimit:             sdktrace.DefaultEventCountLimit,
+	LinkCountLimit:              sdktrace.DefaultLinkCountLimit,
+	AttributePerEventCountLimit: sdktrace.DefaultAttributePerEventCountLimit,
+	AttributePerLinkCountLimit:  sdktrace.DefaultAttributePerLinkCountLimit,
+}
 
 // metricsShutdown bounds the /metrics server's shutdown once Run stops.
 const metricsShutdown = 5 * time.Second
@@ -207,9 +220,11 @@ func New(cfg config.Config, opts ...Option) (*Telemetry, error) {
 		t.exp = exp
 	}
 	if t.exp != nil {
-		// No span processor yet: the traces task registers the batcher,
-		// whose goroutine starts with it.
+		// No span processor yet: Attach registers the batcher, whose
+		// goroutine starts with it. The limits are the SDK's defaults, set
+		// so that its OTEL_SPAN_* variables are not read.
 		t.tp = sdktrace.NewTracerProvider(sdktrace.WithResource(res),
+			sdktrace.WithRawSpanLimits(spanLimits),
 			sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ob.TraceSampleRatio))))
 		t.tracer = t.tp
 		mwOpts = append(mwOpts, tarsotel.WithTracerProvider(t.tp))
@@ -363,7 +378,12 @@ func (t *Telemetry) Attach(a *app.App) error {
 		t.unobserve = un
 	}
 	if t.tp != nil {
-		t.bsp = sdktrace.NewBatchSpanProcessor(t.exp)
+		// The SDK's defaults, set so that its OTEL_BSP_* variables are not read.
+		t.bsp = sdktrace.NewBatchSpanProcessor(t.exp,
+			sdktrace.WithMaxQueueSize(sdktrace.DefaultMaxQueueSize),
+			sdktrace.WithMaxExportBatchSize(sdktrace.DefaultMaxExportBatchSize),
+			sdktrace.WithBatchTimeout(sdktrace.DefaultScheduleDelay*time.Millisecond),
+			sdktrace.WithExportTimeout(sdktrace.DefaultExportTimeout*time.Millisecond))
 		t.tp.RegisterSpanProcessor(t.bsp)
 	}
 	t.srv = a.Server()
