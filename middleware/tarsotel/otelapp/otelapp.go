@@ -231,11 +231,13 @@ func New(cfg config.Config, opts ...Option) (*Telemetry, error) {
 	}
 	var err error
 	if t.events, err = tarsotel.NewEvents(t.meter); err != nil {
-		return nil, t.fail(err)
+		_ = t.Shutdown(context.Background())
+		return nil, fmt.Errorf("otelapp: %w", err)
 	}
 	if t.mp != nil || t.tp != nil {
 		if t.mw, err = tarsotel.NewMiddleware(append(mwOpts, o.mwOpts...)...); err != nil {
-			return nil, t.fail(err)
+			_ = t.Shutdown(context.Background())
+			return nil, fmt.Errorf("otelapp: %w", err) // an instrument the options made impossible
 		}
 	}
 	return t, nil

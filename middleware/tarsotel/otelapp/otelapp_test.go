@@ -23,6 +23,7 @@ import (
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/example/userservice/userapi"
+	"github.com/gotars/tars/middleware/tarsotel"
 	"github.com/gotars/tars/middleware/tarsotel/otelapp"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
@@ -592,5 +593,21 @@ func TestAttach(t *testing.T) {
 	}
 	if err := tel.Attach(a); !errors.Is(err, otelapp.ErrShutdown) {
 		t.Errorf("Attach after Shutdown = %v, want ErrShutdown", err)
+	}
+}
+
+// TestBadMiddlewareOptions: an instrument the options make impossible is
+// an error of New, not a usage error, and releases what New built.
+func TestBadMiddlewareOptions(t *testing.T) {
+	cfg := config.Default()
+	cfg.Observability.MetricsAddress = "127.0.0.1:0"
+	cfg.Observability.TraceExporter = "stdout"
+	tel, err := otelapp.New(cfg, otelapp.WithMiddlewareOptions(tarsotel.WithDurationBuckets(2, 1)))
+	if err == nil {
+		tel.Shutdown(context.Background())
+		t.Fatal("descending buckets: no error")
+	}
+	if app.ExitCode(err) != app.ExitFailure || !strings.Contains(err.Error(), "rpc.server.call.duration") {
+		t.Errorf("error %v (exit %d), want the histogram's error, exit 1", err, app.ExitCode(err))
 	}
 }
