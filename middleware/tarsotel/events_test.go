@@ -90,7 +90,7 @@ func observedSums(t *testing.T, p *pipeline) map[string]int64 {
 			for _, dp := range sum.DataPoints {
 				key := m.Name
 				for _, a := range dp.Attributes.ToSlice() {
-					key += " " + string(a.Key) + "=" + a.Value.Emit()
+					key += " " + string(a.Key) + "=" + a.Value.String()
 				}
 				out[key] += dp.Value
 			}

@@ -1,12 +1,25 @@
-// Command server serves the example UserService as UserService.UserServiceObj,
-// as example/userservice/server does, with tarsotel's middleware and server
-// counts; -metrics ADDR serves them to Prometheus on http://ADDR/metrics.
-// It runs until SIGINT or SIGTERM.
+// Command server serves the example UserService as the application runner
+// (package app) runs it, with tarsotel's traces and metrics from the same
+// configuration (package otelapp): observability.metrics_address serves
+// /metrics, observability.trace_exporter "stdout" prints the spans (one JSON
+// object a line) and "otlp" sends them to observability.trace_endpoint,
+// sampled at observability.trace_sample_ratio. It runs until SIGINT,
+// SIGTERM or AdminF shutdown, then shuts down gracefully.
 //
-//	cd middleware/tarsotel && go run ./example/server -listen 127.0.0.1:18015 -metrics 127.0.0.1:9464
+//	cd middleware/tarsotel
+//	# from flags alone: the servant on -listen, /metrics on -metrics
+//	go run ./example/server -listen 127.0.0.1:18015 -metrics 127.0.0.1:9464
+//	# from a configuration file (YAML, JSON, TOML or TARS-native; GOTARS_… variables and -key=value flags over it):
+//	go run ./example/server -config example/server/config.yaml
+//	go run ./example/server --config=../../example/userservice/UserService.UserServer.config.conf -metrics 127.0.0.1:9464
 //
-// It traces nothing (a program that exports traces adds
-// tarsotel.WithTracerProvider with its exporter's provider).
+// -listen and -metrics override the file: -listen is the endpoint of the
+// servant named …UserServiceObj (there must be one), -metrics is
+// observability.metrics_address. The UserService is served on every servant
+// whose name ends in "UserServiceObj".
+//
+// Exit codes: 0 after a clean stop, 1 when serving failed, 2 for a bad
+// configuration or command line.
 package main
 
 import (
@@ -14,102 +27,145 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/app"
+	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/example/userservice/userserver"
 	"github.com/gotars/tars/middleware"
-	"github.com/gotars/tars/middleware/tarsotel"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/gotars/tars/middleware/tarsotel/otelapp"
+	"github.com/gotars/tars/transport"
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:18015", "TCP address to serve the UserService on")
-	metrics := flag.String("metrics", "", "address to serve /metrics on (none when empty)")
-	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, *listen, *metrics, log, func(tcp, m net.Addr) {
-		log.Info("serving", "servant", userapi.Servant, "addr", tcp.String())
-		if m != nil {
-			log.Info("metrics", "url", "http://"+m.String()+"/metrics")
-		}
-	})
-	if err != nil {
-		log.Error("server failed", "err", err)
-		os.Exit(1)
-	}
+	app.Main(func(ctx context.Context) error { return run(ctx, os.Args, os.Stdout, nil) })
 }
 
-// run serves until ctx ends, then shuts down; ready is told the addresses
-// once both listen.
-func run(ctx context.Context, listen, metricsAddr string, log *slog.Logger, ready func(tcp, metrics net.Addr)) error {
-	reg := prometheus.NewRegistry()
-	mp, err := tarsotel.NewPrometheus(reg)
-	if err != nil {
-		return err
-	}
-	defer mp.Shutdown(context.Background())
-	otelmw, err := tarsotel.NewMiddleware(tarsotel.WithMeterProvider(mp), tarsotel.WithFilter(tarsotel.SkipPing))
-	if err != nil {
-		return err
-	}
-	srv := tars.NewServer(tars.WithLogger(log), tars.WithMiddleware(otelmw, middleware.Recovery(log)))
-	userserver.Register(srv, userapi.Servant, userserver.NewStore())
-	unregister, err := tarsotel.ObserveServer(mp, srv)
-	if err != nil {
-		return err
-	}
-	defer unregister()
+// defaultListen is where the servant listens with neither -config nor
+// -listen.
+const defaultListen = "127.0.0.1:18015"
 
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
+// run serves until ctx ends (or AdminF shutdown), then shuts down and
+// flushes the spans. Spans of the "stdout" exporter go to traces. ready,
+// when not nil, is told the servant's address and the /metrics one (nil
+// without metrics) once both listen.
+func run(ctx context.Context, args []string, traces io.Writer, ready func(servant, metrics net.Addr)) (err error) {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	listen := fs.String("listen", "", "TCP address to serve the UserService on, over the file's endpoint (default "+defaultListen+" without -config)")
+	metrics := fs.String("metrics", "", "address to serve /metrics on: observability.metrics_address, over the file's")
+	koanf.RegisterFlags(fs, config.Default())
+	if err := fs.Parse(args[1:]); err != nil {
+		return app.Usage(err)
 	}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	var hs *http.Server
-	var maddr net.Addr
-	if metricsAddr != "" {
-		mln, err := net.Listen("tcp", metricsAddr)
+	l := &koanf.Loader{Flags: fs}
+	if l.Path() == "" {
+		def := config.Default()
+		def.Server.App, def.Server.Server = "UserService", "UserServer"
+		ep, err := endpoint(defaultListen)
 		if err != nil {
-			ln.Close()
-			<-errc
-			return fmt.Errorf("-metrics: %w", err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		maddr = mln.Addr()
-		go func() { errc <- hs.Serve(mln) }()
-	}
-	ready(ln.Addr(), maddr)
-
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		return err
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if hs != nil {
-		if err := hs.Shutdown(sctx); err != nil {
 			return err
 		}
-		<-errc
+		def.Servants = map[string]config.Servant{userapi.Servant: {Endpoint: ep}}
+		l.Defaults = &def
 	}
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, tars.ErrServerClosed) {
+	cfg, err := l.Load()
+	if err != nil {
+		return app.Usage(err)
+	}
+	var servants []string
+	for name := range cfg.Servants {
+		if strings.HasSuffix(name, "UserServiceObj") {
+			servants = append(servants, name)
+		}
+	}
+	sort.Strings(servants)
+	if len(servants) == 0 {
+		return app.Usage(errors.New("config: no servant named …UserServiceObj to serve the UserService on"))
+	}
+	overridden := *listen != "" || *metrics != ""
+	if *listen != "" {
+		if len(servants) > 1 {
+			return app.Usage(fmt.Errorf("-listen: the configuration has %d UserService servants (%s): put their endpoints in the file", len(servants), strings.Join(servants, ", ")))
+		}
+		ep, err := endpoint(*listen)
+		if err != nil {
+			return app.Usage(err)
+		}
+		sv := cfg.Servants[servants[0]]
+		sv.Endpoint = ep
+		cfg.Servants[servants[0]] = sv
+	}
+	if *metrics != "" {
+		cfg.Observability.MetricsAddress = *metrics
+	}
+
+	tel, err := otelapp.New(cfg, otelapp.WithTraceWriter(traces))
+	if err != nil {
+		return err // a *app.UsageError naming the key
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if serr := tel.Shutdown(sctx); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+
+	log, level := app.NewLogger(cfg, app.LogWriter(cfg))
+	var a *app.App
+	opts := append(tel.AppOptions(), // first: the spans cover the program's middleware
+		app.WithLogger(log, level),
+		app.WithServerMiddleware(middleware.Recovery(log)),
+		app.WithClientOptions(func(string, *config.Config) ([]tars.ClientOption, error) { return tel.ClientOptions(), nil }),
+		app.WithTask("announce", func(ctx context.Context) error {
+			var maddr net.Addr
+			if cfg.Observability.MetricsAddress != "" {
+				select {
+				case <-tel.MetricsListening():
+				case <-ctx.Done():
+					return nil
+				}
+				maddr = tel.MetricsAddr()
+				log.Info("metrics", "url", "http://"+maddr.String()+otelapp.MetricsPath)
+			}
+			if ready != nil {
+				ready(a.Addr(servants[0]), maddr)
+			}
+			return nil
+		}))
+	if l.Path() != "" && !overridden {
+		opts = append(opts, app.WithWatch(l)) // a reload would undo the flags' overrides
+	}
+	if a, err = app.New(cfg, opts...); err != nil {
 		return err
 	}
-	<-errc
-	return nil
+	if err := tel.Attach(a); err != nil {
+		return err
+	}
+	store := userserver.NewStore()
+	for _, s := range servants {
+		userserver.Register(a.Server(), s, store)
+	}
+	return a.Run(ctx)
+}
+
+// endpoint is the TARS endpoint of -listen's host:port.
+func endpoint(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("-listen %q: %w", addr, err)
+	}
+	ep := fmt.Sprintf("tcp -h %s -p %s -t 60000", host, port)
+	if _, err := transport.ParseAddress(ep); err != nil {
+		return "", fmt.Errorf("-listen %q: %w", addr, err)
+	}
+	return ep, nil
 }
