@@ -60,6 +60,9 @@ type options struct {
 	remoteLogs    []string
 	tasks         []task
 	frameworkOpts []tars.ClientOption
+	clientEpMW    []tars.Middleware
+	starts        []func(ctx context.Context, a *App) error
+	stops         []func(ctx context.Context) error
 }
 
 // WithLogWriter sets where the App's text log goes (default LogWriter:
@@ -131,6 +134,32 @@ func WithServerOptions(opts ...tars.ServerOption) Option {
 // the App's.
 func WithClientOptions(fn func(obj string, cfg *config.Config) ([]tars.ClientOption, error)) Option {
 	return func(o *options) { o.clientOpts = fn }
+}
+
+// WithClientEndpointMiddleware adds endpoint middleware
+// (tars.WithEndpointMiddleware) to every client the App builds, after the
+// configuration's endpoint breaker: what runs once per attempt, with the
+// endpoint picked (tarsotel.EndpointMiddleware records attempts on spans).
+func WithClientEndpointMiddleware(mw ...tars.Middleware) Option {
+	return func(o *options) { o.clientEpMW = append(o.clientEpMW, mw...) }
+}
+
+// WithLifecycle adds functions Run calls at its edges: start (when not
+// nil) as Run begins, before the servants listen, with the App — an error
+// ends Run before anything is served; stop (when not nil) once the
+// servers have shut down, before the reporters send their last reports and
+// the clients close, with a context bounded by 5 s — its error joins Run's.
+// For integrations that must see the built App and flush at the end
+// (middleware/tarsotel/otelapp). Several run in the order given.
+func WithLifecycle(start func(ctx context.Context, a *App) error, stop func(ctx context.Context) error) Option {
+	return func(o *options) {
+		if start != nil {
+			o.starts = append(o.starts, start)
+		}
+		if stop != nil {
+			o.stops = append(o.stops, stop)
+		}
+	}
 }
 
 // WithFrameworkClientOptions adds options to the clients of the framework

@@ -80,6 +80,9 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 	if len(mws) > 0 {
 		opts = append(opts, tars.WithMiddleware(mws...))
 	}
+	if len(a.opts.clientEpMW) > 0 {
+		opts = append(opts, tars.WithEndpointMiddleware(a.opts.clientEpMW...))
+	}
 	target := cfg.Client.Target(obj)
 	if !strings.Contains(target, "@") {
 		if a.res == nil {

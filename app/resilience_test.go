@@ -152,3 +152,67 @@ func mustClient(t *testing.T, a *app.App, obj string) *tars.Client {
 	}
 	return c
 }
+
+// TestLifecycleAndEndpointMiddleware: WithLifecycle's start sees the built
+// App before anything listens and its stop runs after the servers shut
+// down; WithClientEndpointMiddleware runs on every attempt of the App's
+// clients with the endpoint picked.
+func TestLifecycleAndEndpointMiddleware(t *testing.T) {
+	backend := tars.NewServer()
+	tars.Handle(backend, otherObj, readEcho, func(_ context.Context, a echoArgs) (string, error) { return a.S, nil })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go backend.Serve(ln)
+	t.Cleanup(func() { backend.Shutdown(context.Background()) })
+	cfg := baseConfig()
+	cfg.Client.Objects = map[string]config.Object{otherObj: {Endpoints: fmt.Sprintf("tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port)}}
+	var order []string
+	var attempts atomic.Int32
+	ep := func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error {
+			if call.Endpoint.Port > 0 {
+				attempts.Add(1)
+			}
+			return next(ctx, call)
+		}
+	}
+	var a *app.App
+	a, err = app.New(cfg, app.WithClientEndpointMiddleware(ep),
+		app.WithLifecycle(func(_ context.Context, got *app.App) error {
+			if got != a || got.Addr(echoObj) != nil {
+				return errors.New("start: not the App, or already listening")
+			}
+			order = append(order, "start")
+			return nil
+		}, func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				return errors.New("stop: no deadline")
+			}
+			order = append(order, "stop")
+			return nil
+		}),
+		app.WithLifecycle(nil, func(context.Context) error { order = append(order, "stop2"); return errors.New("flush failed") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerEcho(a.Server(), nil)
+	cancel, done := start(t, a)
+	for i := range 3 {
+		if _, err := readEcho.Call(context.Background(), mustClient(t, a, otherObj), echoArgs{S: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if attempts.Load() != 3 {
+		t.Fatalf("endpoint middleware saw %d attempts, want 3", attempts.Load())
+	}
+	cancel()
+	err = <-done
+	if err == nil || !strings.Contains(err.Error(), "flush failed") {
+		t.Fatalf("Run: %v, want the stop hook's error", err)
+	}
+	if strings.Join(order, ",") != "start,stop,stop2" {
+		t.Fatalf("hooks ran %v", order)
+	}
+}

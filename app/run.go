@@ -44,6 +44,11 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.pullConfig(ctx, &cfg); err != nil {
 		return err
 	}
+	for _, start := range a.opts.starts {
+		if err := start(ctx, a); err != nil {
+			return fmt.Errorf("app: start: %w", err)
+		}
+	}
 	lns, err := a.listen(cfg)
 	if err != nil {
 		return err
@@ -142,6 +147,16 @@ func (a *App) Run(ctx context.Context) error {
 		// The shutdown call's answer is queued: a short grace lets it out.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		a.adminS.Shutdown(actx)
+		cancel()
+	}
+	if len(a.opts.stops) > 0 {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		for _, stop := range a.opts.stops {
+			if err := stop(sctx); err != nil {
+				a.log.Error("app: stopping", "err", err)
+				runErr = errors.Join(runErr, fmt.Errorf("app: stop: %w", err))
+			}
+		}
 		cancel()
 	}
 	repCancel()

@@ -37,9 +37,6 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if err := tel.Attach(a); err != nil { // the server's counts on /metrics
-		panic(err)
-	}
 	tars.Handle(a.Server(), userapi.Servant, userapi.GetUser, func(_ context.Context, args userapi.UserIDArgs) (userapi.UserInfo, error) {
 		return userapi.UserInfo{UserID: args.UserID, UserName: "ada"}, nil
 	})

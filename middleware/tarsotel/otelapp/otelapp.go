@@ -76,7 +76,6 @@ import (
 // Task names, as Run's errors name them ("app: task tarsotel-metrics: …").
 const (
 	MetricsTask = "tarsotel-metrics" // serves /metrics on observability.metrics_address
-	TracesTask  = "tarsotel-traces"  // checks Attach was called
 )
 
 // MetricsPath is where the metrics are served on
@@ -95,11 +94,6 @@ var spanLimits = sdktrace.SpanLimits{
 
 // metricsShutdown bounds the /metrics server's shutdown once Run stops.
 const metricsShutdown = 5 * time.Second
-
-// ErrNotAttached is returned by the tasks of AppOptions, so by Run, when
-// Run started without Attach: the server's counts would be missing from
-// /metrics, and the spans would go nowhere.
-var ErrNotAttached = errors.New("otelapp: Telemetry.Attach(app) was not called before Run")
 
 // ErrShutdown is returned by Attach after Shutdown.
 var ErrShutdown = errors.New("otelapp: shut down")
@@ -312,35 +306,47 @@ func otlpOptions(ep string) ([]otlptracehttp.Option, error) {
 
 // AppOptions returns the options to give app.New: tarsotel's middleware on
 // the server and on every client (put them before the program's own
-// middleware, so that their spans cover it), the metrics task with
-// observability.metrics_address, and with observability.trace_exporter a
-// task that only checks Attach was called. None when neither key is set.
-//
-// The per-attempt events (tarsotel.EndpointMiddleware) need the clients'
-// endpoint chain, which package app has no option of its own for: add
-// ClientOptions to those of the program's app.WithClientOptions.
+// middleware, so that their spans cover it), with trace_exporter the
+// per-attempt events on every client's endpoint chain
+// (tarsotel.EndpointMiddleware), the metrics task with
+// observability.metrics_address, and the App's lifecycle hooks: as Run
+// begins, before anything listens, Attach (the server's counts, the span
+// batcher); once the servers have shut down, a flush of the spans batched.
+// None when neither key is set.
 func (t *Telemetry) AppOptions() []app.Option {
 	var opts []app.Option
 	if t.mw != nil {
 		opts = append(opts, app.WithServerMiddleware(t.mw), app.WithClientMiddleware(t.mw))
 	}
 	if t.tp != nil {
-		opts = append(opts, app.WithTask(TracesTask, t.checkTraces))
+		opts = append(opts, app.WithClientEndpointMiddleware(tarsotel.EndpointMiddleware()))
 	}
 	if t.reg != nil {
 		opts = append(opts, app.WithTask(MetricsTask, t.serveMetrics))
 	}
+	if t.tp != nil || t.reg != nil {
+		opts = append(opts, app.WithLifecycle(func(_ context.Context, a *app.App) error { return t.Attach(a) }, t.flush))
+	}
 	return opts
+}
+
+// flush exports the spans batched so far, within ctx (the App's stop hook:
+// the calls that ended in the graceful shutdown).
+func (t *Telemetry) flush(ctx context.Context) error {
+	if t.tp == nil {
+		return nil
+	}
+	if err := t.tp.ForceFlush(ctx); err != nil {
+		return fmt.Errorf("otelapp: flushing spans: %w", err)
+	}
+	return nil
 }
 
 // ClientOptions returns the client options that record every attempt of a
 // traced call as an event on its span (tars.WithEndpointMiddleware with
-// tarsotel.EndpointMiddleware); none without trace_exporter. For the
-// program's app.WithClientOptions function:
-//
-//	app.WithClientOptions(func(obj string, cfg *config.Config) ([]tars.ClientOption, error) {
-//		return append(tel.ClientOptions(), myBreaker(obj, cfg)...), nil
-//	})
+// tarsotel.EndpointMiddleware); none without trace_exporter. The App's
+// clients have it through AppOptions; this is for clients a program builds
+// itself.
 func (t *Telemetry) ClientOptions() []tars.ClientOption {
 	if t.tp == nil {
 		return nil
@@ -355,8 +361,9 @@ func (t *Telemetry) ClientOptions() []tars.ClientOption {
 // flushes and ends (after Run, so that the spans of the calls that end in
 // the graceful shutdown are kept; started here rather than in a task so
 // that the first calls, which may come as soon as the servants listen,
-// are kept too). Call it after app.New and before a.Run. Run fails with
-// ErrNotAttached when it starts a task of AppOptions unattached.
+// are kept too). AppOptions' start hook calls it as Run begins; a program
+// may call it earlier (after app.New), to the same effect: it does nothing
+// for an App already attached.
 func (t *Telemetry) Attach(a *app.App) error {
 	if a == nil {
 		return errors.New("otelapp: Attach(nil)")
@@ -392,20 +399,6 @@ func (t *Telemetry) Attach(a *app.App) error {
 	return nil
 }
 
-// checkTraces is the traces task: it fails Run when Attach was not called
-// (the spans would go nowhere).
-func (t *Telemetry) checkTraces(context.Context) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch {
-	case t.shut:
-		return ErrShutdown
-	case t.srv == nil:
-		return ErrNotAttached
-	}
-	return nil
-}
-
 // serveMetrics is the metrics task: /metrics on metrics_address until ctx
 // ends.
 func (t *Telemetry) serveMetrics(ctx context.Context) error {
@@ -415,8 +408,8 @@ func (t *Telemetry) serveMetrics(ctx context.Context) error {
 	switch {
 	case shut:
 		return ErrShutdown
-	case !attached:
-		return ErrNotAttached
+	case !attached: // the start hook attaches before tasks start
+		return errors.New("otelapp: the metrics task started before Attach")
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", t.cfg.MetricsAddress)

@@ -102,15 +102,11 @@ func runApp(t *testing.T, cfg config.Config, opts ...otelapp.Option) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aopts := append(tel.AppOptions(),
-		app.WithLogWriter(io.Discard),
-		app.WithClientOptions(func(string, *config.Config) ([]tars.ClientOption, error) { return tel.ClientOptions(), nil }))
+	// No Attach, no ClientOptions: AppOptions' hooks do both.
+	aopts := append(tel.AppOptions(), app.WithLogWriter(io.Discard))
 	a, err := app.New(cfg, aopts...)
 	if err != nil {
 		tel.Shutdown(context.Background())
-		t.Fatal(err)
-	}
-	if err := tel.Attach(a); err != nil {
 		t.Fatal(err)
 	}
 	tars.Handle(a.Server(), userapi.Servant, userapi.GetUser, func(ctx context.Context, args userapi.UserIDArgs) (userapi.UserInfo, error) {
@@ -492,38 +488,6 @@ func TestNone(t *testing.T) {
 	}
 	if err := tel.Shutdown(context.Background()); err != nil {
 		t.Errorf("second Shutdown: %v", err)
-	}
-}
-
-// TestNotAttached: Run fails with ErrNotAttached when a task of
-// AppOptions starts without Attach (the server's counts would be missing,
-// the spans would go nowhere).
-func TestNotAttached(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		set  func(*config.Observability)
-	}{
-		{"metrics", func(o *config.Observability) { o.MetricsAddress = "127.0.0.1:0" }},
-		{"traces", func(o *config.Observability) { o.TraceExporter = "stdout" }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := appConfig("tcp -h 127.0.0.1 -p 1")
-			tc.set(&cfg.Observability)
-			tel, err := otelapp.New(cfg, otelapp.WithTraceWriter(io.Discard))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tel.Shutdown(context.Background())
-			a, err := app.New(cfg, append(tel.AppOptions(), app.WithLogWriter(io.Discard))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if err := a.Run(ctx); !errors.Is(err, otelapp.ErrNotAttached) {
-				t.Errorf("Run = %v, want ErrNotAttached", err)
-			}
-		})
 	}
 }
 

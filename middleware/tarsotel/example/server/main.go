@@ -34,7 +34,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gotars/tars"
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/config/koanf"
@@ -124,7 +123,6 @@ func run(ctx context.Context, args []string, traces io.Writer, ready func(servan
 	opts := append(tel.AppOptions(), // first: the spans cover the program's middleware
 		app.WithLogger(log, level),
 		app.WithServerMiddleware(middleware.Recovery(log)),
-		app.WithClientOptions(func(string, *config.Config) ([]tars.ClientOption, error) { return tel.ClientOptions(), nil }),
 		app.WithTask("announce", func(ctx context.Context) error {
 			var maddr net.Addr
 			if cfg.Observability.MetricsAddress != "" {
@@ -145,9 +143,6 @@ func run(ctx context.Context, args []string, traces io.Writer, ready func(servan
 		opts = append(opts, app.WithWatch(l)) // a reload would undo the flags' overrides
 	}
 	if a, err = app.New(cfg, opts...); err != nil {
-		return err
-	}
-	if err := tel.Attach(a); err != nil {
 		return err
 	}
 	store := userserver.NewStore()
