@@ -1,6 +1,7 @@
 package tars
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,14 +130,15 @@ func (c *Client) invoke(ctx context.Context, m *method, req, rsp any, oneway boo
 	if m.svc == nil {
 		return errors.New("tars: call of an undeclared endpoint")
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(c.cfg.timeout)
-	}
 	call := &Call{
 		Servant: c.servant, Method: m.name, Version: c.cfg.version, Oneway: oneway,
 		Context: maps.Clone(outgoing(ctx, false)), Status: maps.Clone(outgoing(ctx, true)),
-		Request: req, Response: rsp, m: m, deadline: deadline,
+		Request: req, Response: rsp, m: m,
+	}
+	if d, ok := ctx.Deadline(); ok {
+		call.deadline = d
+	} else {
+		call.timeout = c.cfg.timeout // the deadline is fixed when first asked for or sent
 	}
 	return c.chain(ctx, call)
 }
@@ -165,7 +167,8 @@ type attemptState struct {
 	e        *endpoint
 	cc       *clientConn
 	probe    bool
-	failed   bool // the endpoint failed (health)
+	failed   bool      // the endpoint failed (health)
+	now      time.Time // the clock when the endpoint was picked
 }
 
 // roundTrip is the end of the client chain: encode once, then pick an
@@ -176,11 +179,14 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		return NewError(CodeProxyConnectErr, "client closed")
 	}
 	m := call.m
-	deadline := call.deadline
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d // an attempt's own timeout, or a call made without invoke
-	}
 	now := time.Now()
+	if call.deadline.IsZero() {
+		call.deadline = now.Add(cmp.Or(call.timeout, c.cfg.timeout))
+	}
+	deadline := call.deadline
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d // an attempt's own timeout
+	}
 	timeout := deadline.Sub(now)
 	if timeout <= 0 {
 		return &Error{Code: CodeInvokeTimeout, Message: "deadline passed before the call was sent", cause: context.DeadlineExceeded}
@@ -231,7 +237,6 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	var lastErr error
 	for range len(set.eps) + 1 {
 		e, probe := ps.pick(now)
-		now = time.Time{} // a later pick reads the clock again
 		if e == nil {
 			break
 		}
@@ -241,23 +246,30 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			g.tried = append(g.tried, e)
 			g.mu.Unlock()
 		}
-		cc, err := c.slotConn(ctx, deadline, e, e.slot())
-		if err != nil {
-			if isGaveUp(err) {
-				return err
+		slot := e.slot()
+		cc := slot.cc.Load()
+		if cc == nil || !cc.usable() {
+			var err error
+			cc, err = c.slotConn(ctx, deadline, e, slot)
+			now = time.Now() // a dial may have taken a while
+			if err != nil {
+				if isGaveUp(err) {
+					return err
+				}
+				e.health.failure(&c.cfg.health, now, probe)
+				lastErr = err // nothing was sent: try another endpoint
+				continue
 			}
-			e.health.failure(&c.cfg.health, time.Now(), probe)
-			lastErr = err // nothing was sent: try another endpoint
-			continue
 		}
-		st.e, st.cc, st.probe, st.failed = e, cc, probe, false
+		st.e, st.cc, st.probe, st.failed, st.now = e, cc, probe, false, now
 		call.Endpoint, call.Peer = *e.info.Load(), cc.conn.RemoteAddr()
-		err = c.attempt(ctx, call)
+		err := c.attempt(ctx, call)
 		if errors.Is(err, ErrEndpointUnavailable) {
 			if probe {
 				e.health.probing.Store(false)
 			}
 			lastErr = err
+			now = time.Now()
 			continue
 		}
 		if r, ok := ctx.Value(responseMapsKey{}).(*ResponseMaps); ok {
@@ -313,7 +325,13 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	// Wait for the answer or the caller giving up. The write never blocks:
 	// the deadline bounds the call whole. A pooled timer rather than a
 	// context.WithDeadline: no allocation per call.
-	sent := time.Now() // the success below is dated by it: close enough for rules counted in seconds
+	// The clock as the endpoint was picked, unless endpoint middleware ran
+	// since (it may take its time). The success below is dated by it: close
+	// enough for rules counted in seconds.
+	sent := st.now
+	if len(c.cfg.epMiddleware) > 0 || sent.IsZero() {
+		sent = time.Now()
+	}
 	t := getTimer(st.deadline.Sub(sent))
 	defer putTimer(t)
 	var cause error

@@ -44,7 +44,8 @@ type Call struct {
 
 	m        *method
 	att      *attemptState // a client call's attempt in progress
-	deadline time.Time     // a client call's deadline: its ctx's, or the client's timeout from its start
+	deadline time.Time     // a client call's deadline: its ctx's, or fixed by Deadline or the first send
+	timeout  time.Duration // the client's timeout, for a call whose ctx has no deadline
 	root     *Call         // the call an attempt (NewAttempt) was made for; nil for the call itself
 	// mu guards the response maps of a server call against goroutines a
 	// handler starts, and, on the root of a client call's attempts, tried.
@@ -57,10 +58,17 @@ type Call struct {
 func (c *Call) Idempotent() bool { return c.m != nil && c.m.idempotent }
 
 // Deadline returns the time by which a client call must end: its context's
-// deadline, or else the client's timeout (WithTimeout) from the call's start.
-// Attempts of the call (NewAttempt) share it. Zero on a server call, whose
+// deadline, or else the client's timeout (WithTimeout) from now — fixed by
+// this first call of Deadline (or when the call is first sent), so that
+// the attempts of the call (NewAttempt) share it. Retry and hedging
+// middleware call it before any attempt runs. Zero on a server call, whose
 // handler's context carries the caller's deadline.
-func (c *Call) Deadline() time.Time { return c.deadline }
+func (c *Call) Deadline() time.Time {
+	if c.deadline.IsZero() && c.timeout > 0 {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	return c.deadline
+}
 
 // NewAttempt returns a new attempt of a client call, for retry and hedging
 // middleware to pass to next: the same servant, method, request and
@@ -80,7 +88,7 @@ func (c *Call) NewAttempt() *Call {
 	a := &Call{
 		Servant: c.Servant, Method: c.Method, Version: c.Version, Oneway: c.Oneway,
 		Context: maps.Clone(c.Context), Status: maps.Clone(c.Status),
-		Request: c.Request, m: c.m, deadline: c.deadline, root: root,
+		Request: c.Request, m: c.m, deadline: c.Deadline(), root: root,
 	}
 	if c.Response != nil {
 		a.Response = reflect.New(c.m.rspType).Interface()
