@@ -1,0 +1,125 @@
+package monitor_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/gotars/tars"
+	"github.com/gotars/tars/monitor"
+)
+
+// benchReporter returns a reporter whose reports would go to a stat server
+// nobody listens at; the benchmarks never run it, so nothing is sent.
+func benchReporter(b *testing.B) *monitor.StatReporter {
+	b.Helper()
+	c := newClient(b, monitor.StatObj+"@tcp -h 127.0.0.1 -p 1 -t 100")
+	r, err := monitor.NewStatReporter(c, monitor.StatOptions{
+		Identity: monitor.Identity{App: "Demo", Server: "UserServer", LocalIP: "10.0.0.7"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// benchCalls returns calls of methods × peers distinct heads: methods
+// methods of one servant called at peers endpoints (a client's heads), or
+// served to peers callers (a server's heads: one per method).
+func benchCalls(server bool, methods, peers int) []tars.Call {
+	calls := make([]tars.Call, 0, methods*peers)
+	for m := range methods {
+		for p := range peers {
+			calls = append(calls, tars.Call{
+				Servant: "Demo.OrderServer.OrderObj", Method: fmt.Sprintf("method%02d", m), Server: server,
+				Peer: &net.TCPAddr{IP: net.IPv4(10, 0, 1, byte(p+1)), Port: 10000 + p},
+			})
+		}
+	}
+	return calls
+}
+
+// BenchmarkStatRecord measures what the stat middleware adds to a call —
+// timing it, classifying it and adding it to its head — around a handler
+// that does nothing, on both sides, with one head and with many (50
+// methods at 8 endpoints: 400 client heads, 50 server heads), from one
+// goroutine (serial) and from GOMAXPROCS goroutines (parallel):
+//
+//	go test -run '^$' -bench StatRecord -benchmem -cpu 1,2 ./monitor/
+func BenchmarkStatRecord(b *testing.B) {
+	for _, side := range []struct {
+		name   string
+		server bool
+	}{{"client", false}, {"server", true}} {
+		for _, shape := range []struct {
+			name           string
+			methods, peers int
+		}{{"heads=1", 1, 1}, {"heads=50x8", 50, 8}} {
+			b.Run(side.name+"/"+shape.name+"/serial", func(b *testing.B) {
+				inv := benchReporter(b).Middleware(func(context.Context, *tars.Call) error { return nil })
+				calls := benchCalls(side.server, shape.methods, shape.peers)
+				ctx := context.Background()
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					_ = inv(ctx, &calls[i%len(calls)])
+					i++
+				}
+			})
+			b.Run(side.name+"/"+shape.name+"/parallel", func(b *testing.B) {
+				inv := benchReporter(b).Middleware(func(context.Context, *tars.Call) error { return nil })
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					calls := benchCalls(side.server, shape.methods, shape.peers)
+					i := 0
+					for pb.Next() {
+						_ = inv(ctx, &calls[i%len(calls)])
+						i++
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkPropertyReport measures Property.Report, for a property with
+// every policy (Distr of 6 bounds), from one goroutine and from GOMAXPROCS
+// goroutines reporting to the same property:
+//
+//	go test -run '^$' -bench PropertyReport -benchmem -cpu 1,2 ./monitor/
+func BenchmarkPropertyReport(b *testing.B) {
+	newProp := func(b *testing.B) *monitor.Property {
+		c := newClient(b, monitor.PropertyObj+"@tcp -h 127.0.0.1 -p 1 -t 100")
+		r, err := monitor.NewPropertyReporter(c, monitor.PropertyOptions{Identity: monitor.Identity{App: "Demo", Server: "UserServer"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := r.Property("latency", monitor.Sum(), monitor.Avg(), monitor.Distr(0, 10, 50, 100, 500, 1000), monitor.Max(), monitor.Min(), monitor.Count())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return p
+	}
+	b.Run("serial", func(b *testing.B) {
+		p := newProp(b)
+		b.ReportAllocs()
+		var v int64
+		for b.Loop() {
+			p.Report(v % 1200)
+			v++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		p := newProp(b)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			var v int64
+			for pb.Next() {
+				p.Report(v % 1200)
+				v++
+			}
+		})
+	})
+}
