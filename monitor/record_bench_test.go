@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/monitor"
@@ -22,6 +23,17 @@ func benchReporter(b *testing.B) *monitor.StatReporter {
 		b.Fatal(err)
 	}
 	return r
+}
+
+// reportCPU reports the process's CPU time per op since start as
+// cpu-ns/op, when it can be read: what the calls cost the cores, spinning
+// on contended locks included, however many other processes share them
+// (ns/op, wall time, grows with them).
+func reportCPU(b *testing.B, start time.Duration) {
+	if start == 0 {
+		return
+	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchCalls returns calls of methods × peers distinct heads: methods
@@ -61,16 +73,19 @@ func BenchmarkStatRecord(b *testing.B) {
 				calls := benchCalls(side.server, shape.methods, shape.peers)
 				ctx := context.Background()
 				b.ReportAllocs()
+				cpu := processCPU()
 				i := 0
 				for b.Loop() {
 					_ = inv(ctx, &calls[i%len(calls)])
 					i++
 				}
+				reportCPU(b, cpu)
 			})
 			b.Run(side.name+"/"+shape.name+"/parallel", func(b *testing.B) {
 				inv := benchReporter(b).Middleware(func(context.Context, *tars.Call) error { return nil })
 				ctx := context.Background()
 				b.ReportAllocs()
+				cpu := processCPU()
 				b.RunParallel(func(pb *testing.PB) {
 					calls := benchCalls(side.server, shape.methods, shape.peers)
 					i := 0
@@ -79,6 +94,7 @@ func BenchmarkStatRecord(b *testing.B) {
 						i++
 					}
 				})
+				reportCPU(b, cpu)
 			})
 		}
 	}
@@ -105,15 +121,18 @@ func BenchmarkPropertyReport(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		p := newProp(b)
 		b.ReportAllocs()
+		cpu := processCPU()
 		var v int64
 		for b.Loop() {
 			p.Report(v % 1200)
 			v++
 		}
+		reportCPU(b, cpu)
 	})
 	b.Run("parallel", func(b *testing.B) {
 		p := newProp(b)
 		b.ReportAllocs()
+		cpu := processCPU()
 		b.RunParallel(func(pb *testing.PB) {
 			var v int64
 			for pb.Next() {
@@ -121,5 +140,6 @@ func BenchmarkPropertyReport(b *testing.B) {
 				v++
 			}
 		})
+		reportCPU(b, cpu)
 	})
 }

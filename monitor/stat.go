@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
@@ -59,7 +58,10 @@ type StatOptions struct {
 	// MaxHeads bounds the distinct heads kept per interval on each side
 	// (default DefaultMaxHeads). A call whose head is new once the bound is
 	// reached is not recorded; ReporterStats.Dropped counts it. At about
-	// 200 bytes a head, the default keeps a report near 2 MB.
+	// 200 bytes a head, the default keeps a report near 2 MB; while it
+	// collects, the reporter holds about 550 bytes a head, and 64 more for
+	// each further lock stripe its calls came by (up to 7 more on a
+	// multi-core machine): under 10 MB a side at the default.
 	MaxHeads int
 	// Now is the clock calls are timed with (default time.Now). It is read
 	// when a call enters the middleware and when it leaves.
@@ -108,25 +110,30 @@ func (s *aggSlot) add(out outcome, ms int64) {
 }
 
 // agg is one head's statistics within an interval: a slot per lock stripe
-// of its statTable, slot i written under stripe i only.
-type agg []aggSlot
+// of its statTable, made by the first call under its stripe (most heads
+// of a big table get few calls), slot i written under stripe i only.
+type agg []*aggSlot
 
-func newAgg(stripes int) agg {
-	a := make(agg, stripes)
-	for i := range a {
-		a[i].max = -1
+func newAgg(stripes int) agg { return make(agg, stripes) }
+
+// add adds a call of ms >= 0 milliseconds to slot i; stripe i is held.
+func (a agg) add(i int, out outcome, ms int64) {
+	s := a[i]
+	if s == nil {
+		s = &aggSlot{max: -1}
+		a[i] = s
 	}
-	return a
+	s.add(out, ms)
 }
 
-// body sums the slots up. The sums, maxima and minima are those of the
-// calls in any order: what adding every call to one row gives.
+// body sums the slots up; every stripe is held. The sums, maxima and
+// minima are those of the calls in any order: what adding every call to
+// one row gives.
 func (a agg) body() StatMicMsgBody {
 	var sum aggSlot
 	sum.max = -1
-	for i := range a {
-		s := &a[i]
-		if s.max < 0 {
+	for _, s := range a {
+		if s == nil || s.max < 0 {
 			continue
 		}
 		sum.count += s.count
@@ -175,47 +182,61 @@ type stripeLock struct {
 }
 
 // statTable is one side's statistics within an interval: the heads, and
-// the keys calls find them by (nil for the key of a head not kept). A call adds to a known key under one lock
-// stripe, picked at random: the maps are only read under a stripe, and
-// stripe i guards slot i of every agg. New keys and Flush take every
-// stripe, in order: Flush waits for the calls adding to the interval, so
-// that each call lands whole in one interval.
+// the keys calls find them by (nil for the key of a head not kept). A call
+// adds to a known key under one lock stripe: the maps are only read under
+// a stripe, and stripe i guards slot i of every agg. New keys and Flush
+// take every stripe, in order: Flush waits for the calls adding to the
+// interval, so that each call lands whole in one interval.
+//
+// A call picks its stripe from hints, a sync.Pool: mostly the one the
+// goroutine's processor took last, so that a stripe's lock and slots stay
+// in one core's cache.
 type statTable struct {
 	stripes []stripeLock
 	keys    map[statKey]agg
 	heads   map[StatMicMsgHead]agg
+
+	hints   sync.Pool // *int: an index in stripes
+	indices [lockStripes]int
+	next    atomic.Uint32 // the index of the next hint made
 }
 
 // lockStripes is the number of lock stripes of a table, and of slots of a
-// head, when more than one goroutine runs at a time: two callers on two
-// cores collide on one in eight calls.
+// head, when more than one goroutine runs at a time.
 const lockStripes = 8
 
-func newStatTable() statTable {
-	n := 1
+// tableStripes is the number of stripes of a new table: one when one
+// goroutine runs at a time.
+func tableStripes() int {
 	if runtime.GOMAXPROCS(0) > 1 {
-		n = lockStripes
+		return lockStripes
 	}
-	return statTable{
-		stripes: make([]stripeLock, n),
-		keys:    map[statKey]agg{}, heads: map[StatMicMsgHead]agg{},
+	return 1
+}
+
+// init makes t an empty table of n <= lockStripes stripes.
+func (t *statTable) init(n int) {
+	t.stripes = make([]stripeLock, n)
+	t.keys, t.heads = map[statKey]agg{}, map[StatMicMsgHead]agg{}
+	for i := range t.indices {
+		t.indices[i] = i
 	}
+	t.hints.New = func() any { return &t.indices[int(t.next.Add(1)-1)%len(t.stripes)] }
 }
 
 // add adds a call to the head of k, if k is known, or counts it in dropped
 // if k is known for a head not kept; false when k is new.
 func (t *statTable) add(k statKey, out outcome, ms int64, dropped *atomic.Uint64) bool {
-	i := 0
-	if len(t.stripes) > 1 {
-		i = int(rand.Uint32() & uint32(len(t.stripes)-1))
-	}
+	hint := t.hints.Get().(*int)
+	i := *hint
 	l := &t.stripes[i]
 	l.Lock()
 	a, ok := t.keys[k]
 	if a != nil {
-		a[i].add(out, ms)
+		a.add(i, out, ms)
 	}
 	l.Unlock()
+	t.hints.Put(hint)
 	if ok && a == nil {
 		dropped.Add(1)
 	}
@@ -333,7 +354,7 @@ func NewStatReporter(c *tars.Client, o StatOptions) (*StatReporter, error) {
 		r.now = time.Now
 	}
 	for i := range r.sides {
-		r.sides[i] = newStatTable()
+		r.sides[i].init(tableStripes())
 	}
 	r.ipNames = map[netip.Addr]string{}
 	return r, nil
@@ -546,7 +567,7 @@ func (r *StatReporter) addLocked(t *statTable, k statKey, h StatMicMsgHead, out 
 		r.dropped.Add(1)
 		return
 	}
-	a[0].add(out, ms)
+	a.add(0, out, ms)
 }
 
 // maxKeysPerHead bounds the keys kept, per head kept: calls by the keys
