@@ -175,7 +175,8 @@ type statKey struct {
 	oneway  bool       // a server's one-way call
 }
 
-// stripeLock is a lock on a cache line of its own.
+// stripeLock is a lock on a cache line of its own (a sync.Mutex is 8
+// bytes).
 type stripeLock struct {
 	sync.Mutex
 	_ [64 - 8]byte
@@ -227,8 +228,11 @@ func (t *statTable) init(n int) {
 // add adds a call to the head of k, if k is known, or counts it in dropped
 // if k is known for a head not kept; false when k is new.
 func (t *statTable) add(k statKey, out outcome, ms int64, dropped *atomic.Uint64) bool {
-	hint := t.hints.Get().(*int)
-	i := *hint
+	i, hint := 0, (*int)(nil)
+	if len(t.stripes) > 1 {
+		hint = t.hints.Get().(*int)
+		i = *hint
+	}
 	l := &t.stripes[i]
 	l.Lock()
 	a, ok := t.keys[k]
@@ -236,7 +240,9 @@ func (t *statTable) add(k statKey, out outcome, ms int64, dropped *atomic.Uint64
 		a.add(i, out, ms)
 	}
 	l.Unlock()
-	t.hints.Put(hint)
+	if hint != nil {
+		t.hints.Put(hint)
+	}
 	if ok && a == nil {
 		dropped.Add(1)
 	}
