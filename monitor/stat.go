@@ -61,7 +61,7 @@ type StatOptions struct {
 	// 200 bytes a head, the default keeps a report near 2 MB; while it
 	// collects, the reporter holds about 550 bytes a head, and 64 more for
 	// each further lock stripe its calls came by (up to 7 more on a
-	// multi-core machine): under 10 MB a side at the default.
+	// multi-core machine): near 10 MB a side at the default, at worst.
 	MaxHeads int
 	// Now is the clock calls are timed with (default time.Now). It is read
 	// when a call enters the middleware and when it leaves.
