@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/monitor"
+	"github.com/gotars/tars/tarstest"
 )
 
 // benchReporter returns a reporter whose reports would go to a stat server
@@ -142,4 +143,67 @@ func BenchmarkPropertyReport(b *testing.B) {
 		})
 		reportCPU(b, cpu)
 	})
+}
+
+// BenchmarkStatInMemory measures what the stat middleware adds to a served
+// call end to end — over in-memory connections (tarstest), so that the
+// network does not hide it, as app's BenchmarkServerChain does — from one
+// caller (serial) and from GOMAXPROCS callers (parallel), without the
+// middleware (plain) and with it (stats):
+//
+//	go test -run '^$' -bench StatInMemory -benchmem -cpu 1,2 ./monitor/
+func BenchmarkStatInMemory(b *testing.B) {
+	for _, withStats := range []bool{false, true} {
+		name := "plain"
+		if withStats {
+			name = "stats"
+		}
+		for _, parallel := range []bool{false, true} {
+			mode := "serial"
+			if parallel {
+				mode = "parallel"
+			}
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				var opts []tars.ServerOption
+				if withStats {
+					opts = append(opts, tars.WithMiddleware(benchReporter(b).Middleware))
+				}
+				srv := tars.NewServer(opts...)
+				handleEcho(srv, nil)
+				c, err := tarstest.NewClient(srv, echoServant)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer func() {
+					c.Close()
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					if err := srv.Shutdown(ctx); err != nil {
+						b.Error(err)
+					}
+				}()
+				ctx := context.Background()
+				b.ReportAllocs()
+				cpu := processCPU()
+				if !parallel {
+					for b.Loop() {
+						if _, err := echoOK.Call(ctx, c, textArgs{S: "x"}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportCPU(b, cpu)
+					return
+				}
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := echoOK.Call(ctx, c, textArgs{S: "x"}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				reportCPU(b, cpu)
+			})
+		}
+	}
 }
