@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,10 @@ type StatOptions struct {
 	// MaxHeads bounds the distinct heads kept per interval on each side
 	// (default DefaultMaxHeads). A call whose head is new once the bound is
 	// reached is not recorded; ReporterStats.Dropped counts it. At about
-	// 200 bytes a head, the default keeps a report near 2 MB.
+	// 200 bytes a head, the default keeps a report near 2 MB; while it
+	// collects, the reporter holds about 550 bytes a head, and 64 more for
+	// each further lock stripe its calls came by (up to 7 more on a
+	// multi-core machine): near 10 MB a side at the default, at worst.
 	MaxHeads int
 	// Now is the clock calls are timed with (default time.Now). It is read
 	// when a call enters the middleware and when it leaves.
@@ -74,24 +78,187 @@ type ReporterStats struct {
 	Skipped  uint64 // client calls of a servant not named "App.Server.Obj" (TarsGo skips them too)
 }
 
-// agg is one head's statistics within an interval.
-type agg struct {
+// aggSlot is the part of a head's statistics within an interval that the
+// calls under one lock stripe add to: 64 bytes, a cache line.
+type aggSlot struct {
 	count, timeout, exec int32
 	buckets              [len(timeBuckets)]int32
 	total                int64
-	max, min             int32
+	max, min             int32 // max < 0: no call yet
 }
 
-func (a *agg) body() StatMicMsgBody {
+// add adds a call of ms >= 0 milliseconds.
+func (s *aggSlot) add(out outcome, ms int64) {
+	switch out {
+	case succeeded:
+		s.count++
+	case timedOut:
+		s.timeout++
+	default:
+		s.exec++
+	}
+	s.total += ms
+	t := clamp32(ms)
+	if s.max < 0 {
+		s.max, s.min = t, t
+	} else {
+		s.max, s.min = max(s.max, t), min(s.min, t)
+	}
+	if i, ok := Bucket(ms); ok {
+		s.buckets[i]++
+	}
+}
+
+// agg is one head's statistics within an interval: a slot per lock stripe
+// of its statTable, made by the first call under its stripe (most heads
+// of a big table get few calls), slot i written under stripe i only.
+type agg []*aggSlot
+
+func newAgg(stripes int) agg { return make(agg, stripes) }
+
+// add adds a call of ms >= 0 milliseconds to slot i; stripe i is held.
+func (a agg) add(i int, out outcome, ms int64) {
+	s := a[i]
+	if s == nil {
+		s = &aggSlot{max: -1}
+		a[i] = s
+	}
+	s.add(out, ms)
+}
+
+// body sums the slots up; every stripe is held. The sums, maxima and
+// minima are those of the calls in any order: what adding every call to
+// one row gives.
+func (a agg) body() StatMicMsgBody {
+	var sum aggSlot
+	sum.max = -1
+	for _, s := range a {
+		if s == nil || s.max < 0 {
+			continue
+		}
+		sum.count += s.count
+		sum.timeout += s.timeout
+		sum.exec += s.exec
+		for j := range sum.buckets {
+			sum.buckets[j] += s.buckets[j]
+		}
+		sum.total += s.total
+		if sum.max < 0 {
+			sum.max, sum.min = s.max, s.min
+		} else {
+			sum.max, sum.min = max(sum.max, s.max), min(sum.min, s.min)
+		}
+	}
 	b := StatMicMsgBody{
-		Count: a.count, TimeoutCount: a.timeout, ExecCount: a.exec,
+		Count: sum.count, TimeoutCount: sum.timeout, ExecCount: sum.exec,
 		IntervalCount: make(map[int32]int32, len(timeBuckets)),
-		TotalRspTime:  a.total, MaxRspTime: a.max, MinRspTime: a.min,
+		TotalRspTime:  sum.total, MaxRspTime: sum.max, MinRspTime: sum.min,
 	}
 	for i, k := range timeBuckets {
-		b.IntervalCount[k] = a.buckets[i]
+		b.IntervalCount[k] = sum.buckets[i]
 	}
 	return b
+}
+
+// statKey is what a call gives of its head, before the head is built: the
+// parts that vary between the heads of a side (the rest is the reporter's
+// Identity). Several keys may stand for one head (servants of one
+// "App.Server", a peer's IP given as a host); a key stands for one head
+// only. It hashes in a fraction of a StatMicMsgHead's time.
+type statKey struct {
+	servant string     // a client's servant ("" on a server)
+	method  string     // the method
+	host    string     // a client's peer that is not a TCP or UDP address
+	ip      netip.Addr // a client's peer's IP
+	port    int32      // a client's peer's port
+	ret     int32      // the return value
+	oneway  bool       // a server's one-way call
+}
+
+// stripeLock is a lock on a cache line of its own (a sync.Mutex is 8
+// bytes).
+type stripeLock struct {
+	sync.Mutex
+	_ [64 - 8]byte
+}
+
+// statTable is one side's statistics within an interval: the heads, and
+// the keys calls find them by (nil for the key of a head not kept). A call
+// adds to a known key under one lock stripe: the maps are only read under
+// a stripe, and stripe i guards slot i of every agg. New keys and Flush
+// take every stripe, in order: Flush waits for the calls adding to the
+// interval, so that each call lands whole in one interval.
+//
+// A call picks its stripe from hints, a sync.Pool: mostly the one the
+// goroutine's processor took last, so that a stripe's lock and slots stay
+// in one core's cache.
+type statTable struct {
+	stripes []stripeLock
+	keys    map[statKey]agg
+	heads   map[StatMicMsgHead]agg
+
+	hints   sync.Pool // *int: an index in stripes
+	indices [lockStripes]int
+	next    atomic.Uint32 // the index of the next hint made
+}
+
+// lockStripes is the number of lock stripes of a table, and of slots of a
+// head, when more than one goroutine runs at a time.
+const lockStripes = 8
+
+// tableStripes is the number of stripes of a new table: one when one
+// goroutine runs at a time.
+func tableStripes() int {
+	if runtime.GOMAXPROCS(0) > 1 {
+		return lockStripes
+	}
+	return 1
+}
+
+// init makes t an empty table of n <= lockStripes stripes.
+func (t *statTable) init(n int) {
+	t.stripes = make([]stripeLock, n)
+	t.keys, t.heads = map[statKey]agg{}, map[StatMicMsgHead]agg{}
+	for i := range t.indices {
+		t.indices[i] = i
+	}
+	t.hints.New = func() any { return &t.indices[int(t.next.Add(1)-1)%len(t.stripes)] }
+}
+
+// add adds a call to the head of k, if k is known, or counts it in dropped
+// if k is known for a head not kept; false when k is new.
+func (t *statTable) add(k statKey, out outcome, ms int64, dropped *atomic.Uint64) bool {
+	i, hint := 0, (*int)(nil)
+	if len(t.stripes) > 1 {
+		hint = t.hints.Get().(*int)
+		i = *hint
+	}
+	l := &t.stripes[i]
+	l.Lock()
+	a, ok := t.keys[k]
+	if a != nil {
+		a.add(i, out, ms)
+	}
+	l.Unlock()
+	if hint != nil {
+		t.hints.Put(hint)
+	}
+	if ok && a == nil {
+		dropped.Add(1)
+	}
+	return ok
+}
+
+func (t *statTable) lock() {
+	for i := range t.stripes {
+		t.stripes[i].Lock()
+	}
+}
+
+func (t *statTable) unlock() {
+	for i := range t.stripes {
+		t.stripes[i].Unlock()
+	}
 }
 
 // outcome is how a call counts: in count, timeoutCount or execCount.
@@ -149,9 +316,8 @@ type StatReporter struct {
 	now      func() time.Time
 	log      reportLog
 
-	mu      sync.Mutex
-	sides   [2]map[StatMicMsgHead]*agg // [0]: calls made, [1]: calls served
-	ipNames map[netip.Addr]string
+	sides   [2]statTable          // [0]: calls made, [1]: calls served
+	ipNames map[netip.Addr]string // guarded by sides[0]'s stripes, all taken
 
 	running                             atomic.Bool
 	reports, failures, dropped, skipped atomic.Uint64
@@ -194,7 +360,7 @@ func NewStatReporter(c *tars.Client, o StatOptions) (*StatReporter, error) {
 		r.now = time.Now
 	}
 	for i := range r.sides {
-		r.sides[i] = map[StatMicMsgHead]*agg{}
+		r.sides[i].init(tableStripes())
 	}
 	r.ipNames = map[netip.Addr]string{}
 	return r, nil
@@ -213,7 +379,7 @@ func (r *StatReporter) Middleware(next tars.Invoker) tars.Invoker {
 			if !done {
 				err = tars.NewError(tars.CodeServerUnknownErr, "panic")
 			}
-			ms := r.now().Sub(start).Milliseconds()
+			ms := max(r.now().Sub(start).Milliseconds(), 0)
 			if call.Server {
 				r.recordServer(call, err, ms)
 			} else {
@@ -276,7 +442,7 @@ func peerAddr(a net.Addr) (netip.Addr, string, int32) {
 }
 
 // ipString returns ip as text, from a cache that saves the allocation per
-// call; r.mu is held.
+// call; every stripe of r.sides[0] is held.
 func (r *StatReporter) ipString(ip netip.Addr) string {
 	if s, ok := r.ipNames[ip]; ok {
 		return s
@@ -333,28 +499,42 @@ func classifyClient(call *tars.Call, err error) (outcome, int32) {
 }
 
 func (r *StatReporter) recordClient(call *tars.Call, err error, ms int64) {
+	out, ret := classifyClient(call, err)
+	ip, host, port := peerAddr(call.Peer)
+	k := statKey{servant: call.Servant, method: call.Method, host: host, ip: ip, port: port, ret: ret}
+	t := &r.sides[0]
+	if t.add(k, out, ms, &r.dropped) {
+		return
+	}
 	slave := r.slaveName(call.Servant)
 	if slave == "" {
 		r.skipped.Add(1)
 		return
 	}
-	out, ret := classifyClient(call, err)
-	ip, host, port := peerAddr(call.Peer)
 	h := StatMicMsgHead{
 		MasterName: r.id.clientMaster, SlaveName: slave, InterfaceName: call.Method,
 		MasterIP: r.id.localIP, SlaveIP: host, SlavePort: port, ReturnValue: ret,
 		TarsVersion: r.id.version,
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	t.lock()
+	defer t.unlock()
 	if ip.IsValid() {
 		h.SlaveIP = r.ipString(ip)
 	}
-	r.addLocked(0, h, out, ms)
+	r.addLocked(t, k, h, out, ms)
 }
 
 func (r *StatReporter) recordServer(call *tars.Call, err error, ms int64) {
 	code := tars.CodeOf(err)
+	out := succeeded
+	if code != tars.CodeSuccess {
+		out = failed
+	}
+	k := statKey{method: call.Method, ret: int32(code), oneway: call.Oneway}
+	t := &r.sides[1]
+	if t.add(k, out, ms, &r.dropped) {
+		return
+	}
 	master := MasterFromServer
 	if call.Oneway {
 		master = MasterOneway
@@ -365,59 +545,55 @@ func (r *StatReporter) recordServer(call *tars.Call, err error, ms int64) {
 		SlaveSetName: r.id.setName, SlaveSetArea: r.id.setArea, SlaveSetID: r.id.setID,
 		TarsVersion: r.id.version,
 	}
-	out := succeeded
-	if code != tars.CodeSuccess {
-		out = failed
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.addLocked(1, h, out, ms)
+	t.lock()
+	defer t.unlock()
+	r.addLocked(t, k, h, out, ms)
 }
 
 func clamp32(v int64) int32 {
 	return int32(min(max(v, -1<<31), 1<<31-1))
 }
 
-// addLocked adds a call to its head's row; r.mu is held.
-func (r *StatReporter) addLocked(side int, h StatMicMsgHead, out outcome, ms int64) {
-	ms = max(ms, 0)
-	t := clamp32(ms)
-	m := r.sides[side]
-	a, ok := m[h]
+// addLocked adds a call of ms >= 0 milliseconds, whose key k was not
+// known, to its head h, or drops it when h is new and MaxHeads are kept,
+// and makes k known; every stripe of t is held.
+func (r *StatReporter) addLocked(t *statTable, k statKey, h StatMicMsgHead, out outcome, ms int64) {
+	a, ok := t.keys[k] // known since the call looked
 	if !ok {
-		if len(m) >= r.maxHeads {
-			r.dropped.Add(1)
-			return
-		}
-		a = &agg{max: t, min: t}
-		m[h] = a
+		a, ok = t.heads[h]
 	}
-	switch out {
-	case succeeded:
-		a.count++
-	case timedOut:
-		a.timeout++
-	default:
-		a.exec++
+	if !ok && len(t.heads) < r.maxHeads {
+		a, ok = newAgg(len(t.stripes)), true
+		t.heads[h] = a
 	}
-	a.total += ms
-	a.max, a.min = max(a.max, t), min(a.min, t)
-	if i, ok := Bucket(ms); ok {
-		a.buckets[i]++
+	if len(t.keys) < maxKeysPerHead*r.maxHeads {
+		t.keys[k] = a // nil when h is not kept: its next calls are dropped under one stripe
 	}
+	if !ok {
+		r.dropped.Add(1)
+		return
+	}
+	a.add(0, out, ms)
 }
+
+// maxKeysPerHead bounds the keys kept, per head kept: calls by the keys
+// beyond take every stripe.
+const maxKeysPerHead = 2
 
 // Flush sends what was collected since the last send now: one
 // reportMicMsg call for the calls made (bFromClient true) and one for the
 // calls served (false), each bounded by the Timeout. What a failed call
 // carried is dropped. It returns the calls' errors, joined.
 func (r *StatReporter) Flush(ctx context.Context) error {
-	r.mu.Lock()
-	sides := r.sides
+	var sides [len(r.sides)]map[StatMicMsgHead]agg
 	for i := range r.sides {
-		r.sides[i] = make(map[StatMicMsgHead]*agg, len(sides[i]))
+		t := &r.sides[i]
+		t.lock() // waits for the calls adding to the interval's heads
+		sides[i] = t.heads
+		t.heads = make(map[StatMicMsgHead]agg, len(sides[i]))
+		t.keys = make(map[statKey]agg, len(t.keys))
+		t.unlock()
 	}
-	r.mu.Unlock()
 	var errs []error
 	for i, m := range sides {
 		if len(m) == 0 {

@@ -3,8 +3,10 @@ package monitor_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,9 +94,9 @@ func TestIdentity(t *testing.T) {
 	}
 }
 
-// TestMaxHeads checks that heads beyond MaxHeads are dropped and counted
-// while known heads keep counting, and that servants without "App.Server."
-// are skipped.
+// TestMaxHeads checks that heads beyond MaxHeads are dropped and counted,
+// each of their calls, while known heads keep counting, and that servants
+// without "App.Server." are skipped.
 func TestMaxHeads(t *testing.T) {
 	stat := startStatServer(t)
 	r, err := monitor.NewStatReporter(stat.statClient(t), monitor.StatOptions{MaxHeads: 2})
@@ -103,7 +105,7 @@ func TestMaxHeads(t *testing.T) {
 	}
 	ctx := context.Background()
 	inv := r.Middleware(func(context.Context, *tars.Call) error { return nil })
-	for _, m := range []string{"a", "b", "c", "a", "d", "b"} {
+	for _, m := range []string{"a", "b", "c", "a", "d", "b", "c"} { // c again: a key known as not kept
 		_ = inv(ctx, &tars.Call{Servant: "X.Y.Obj", Method: m})
 	}
 	_ = inv(ctx, &tars.Call{Servant: "NoDots", Method: "a"})
@@ -118,8 +120,8 @@ func TestMaxHeads(t *testing.T) {
 	if len(got) != 2 || got["a"] != 2 || got["b"] != 2 {
 		t.Errorf("rows %v, want a:2 b:2", got)
 	}
-	if s := r.Stats(); s.Dropped != 2 || s.Skipped != 1 || s.Reports != 1 {
-		t.Errorf("stats %+v, want 2 dropped, 1 skipped, 1 report", s)
+	if s := r.Stats(); s.Dropped != 3 || s.Skipped != 1 || s.Reports != 1 {
+		t.Errorf("stats %+v, want 3 dropped, 1 skipped, 1 report", s)
 	}
 	// The next interval starts empty: the bound is per interval.
 	_ = inv(ctx, &tars.Call{Servant: "X.Y.Obj", Method: "c"})
@@ -314,5 +316,92 @@ func TestSelfReport(t *testing.T) {
 		if len(a.Msg) != 1 {
 			t.Errorf("%d rows, want 1", len(a.Msg))
 		}
+	}
+}
+
+// TestStatConcurrent checks that calls from several goroutines, on both
+// sides, while Flush runs again and again, are each reported once and
+// whole: over all reports, every head's counts add up to the calls made
+// with it, and each row's bucket counts to its count.
+func TestStatConcurrent(t *testing.T) {
+	stat := startStatServer(t)
+	clock := newFakeClock() // still: every call takes 0 ms
+	r, err := monitor.NewStatReporter(stat.statClient(t), monitor.StatOptions{
+		Identity: monitor.Identity{App: "A", Server: "S"}, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := r.Middleware(func(_ context.Context, call *tars.Call) error {
+		if call.Method == "fail" {
+			return tars.NewError(2, "no")
+		}
+		return nil
+	})
+	const workers, perWorker = 4, 3000
+	methods := []string{"a", "b", "fail"}
+	peers := []net.Addr{&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1}, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 2}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				call := tars.Call{Servant: "B.T.Obj", Method: methods[(w+i)%len(methods)], Server: i%2 == 0, Peer: peers[i%len(peers)]}
+				_ = inv(ctx, &call)
+			}
+		})
+	}
+	flushes := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() { // at most 2 reports a flush: fewer than the stat server's 100 kept
+		for range 40 {
+			select {
+			case <-stop:
+			default:
+				if err := r.Flush(ctx); err != nil {
+					flushes <- err
+					return
+				}
+				continue
+			}
+			break
+		}
+		<-stop
+		flushes <- r.Flush(ctx)
+	}()
+	wg.Wait()
+	close(stop)
+	if err := <-flushes; err != nil {
+		t.Fatal(err)
+	}
+	type side struct {
+		server bool
+		method string
+	}
+	got := map[side]int32{}
+	for range r.Stats().Reports {
+		a := stat.nextMic(t)
+		for h, b := range a.Msg {
+			n := b.Count + b.ExecCount + b.TimeoutCount
+			if b.IntervalCount[5] != n || b.TotalRspTime != 0 || b.MaxRspTime != 0 || b.MinRspTime != 0 {
+				t.Errorf("row %+v: %+v, want its %d calls in the 5 ms bucket, 0 ms", h, b, n)
+			}
+			if (h.InterfaceName == "fail") != (b.ExecCount > 0 && b.Count == 0 && h.ReturnValue == 2) || b.TimeoutCount != 0 {
+				t.Errorf("row %+v: %+v: wrong outcome", h, b)
+			}
+			got[side{!a.FromClient, h.InterfaceName}] += n
+		}
+	}
+	want := map[side]int32{}
+	for w := range workers {
+		for i := range perWorker {
+			want[side{i%2 == 0, methods[(w+i)%len(methods)]}]++
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("calls reported %v, want %v", got, want)
+	}
+	if s := r.Stats(); s.Dropped != 0 || s.Failures != 0 {
+		t.Errorf("stats %+v", s)
 	}
 }
