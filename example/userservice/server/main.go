@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/gotars/tars"
@@ -66,16 +65,10 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return app.Usage(err)
 	}
-	var servants []string
-	for name := range cfg.Servants {
-		if strings.HasSuffix(name, "UserServiceObj") {
-			servants = append(servants, name)
-		}
+	servants, err := userserver.ServantsIn(cfg)
+	if err != nil {
+		return app.Usage(err)
 	}
-	if len(servants) == 0 {
-		return app.Usage(errors.New("config: no servant named …UserServiceObj to serve the UserService on"))
-	}
-	sort.Strings(servants)
 
 	w := app.LogWriter(cfg) // log.path's file (tarsnode's logpath), else stderr
 	if f, ok := w.(*app.LogFile); ok {

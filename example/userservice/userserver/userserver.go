@@ -4,6 +4,7 @@ package userserver
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/example/userservice/userapi"
 )
 
@@ -164,4 +166,26 @@ func (s *Store) BatchGetUsers(_ context.Context, a userapi.UserIDsArgs) ([]usera
 		}
 	}
 	return out, nil
+}
+
+// ErrNoServant is ServantsIn's error for a configuration that names no
+// UserService servant.
+var ErrNoServant = errors.New("config: no servant named …UserServiceObj to serve the UserService on")
+
+// ServantsIn returns, sorted, the servants of cfg that serve the
+// UserService: those whose name ends in UserServiceObj (userapi.Servant
+// standalone; App.Server.UserServiceObj as tarsnode names it), or
+// ErrNoServant.
+func ServantsIn(cfg config.Config) ([]string, error) {
+	var servants []string
+	for name := range cfg.Servants {
+		if strings.HasSuffix(name, "UserServiceObj") {
+			servants = append(servants, name)
+		}
+	}
+	if len(servants) == 0 {
+		return nil, ErrNoServant
+	}
+	slices.Sort(servants)
+	return servants, nil
 }

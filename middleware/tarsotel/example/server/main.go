@@ -24,13 +24,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -79,15 +77,9 @@ func run(ctx context.Context, args []string, traces io.Writer, ready func(servan
 	if err != nil {
 		return app.Usage(err)
 	}
-	var servants []string
-	for name := range cfg.Servants {
-		if strings.HasSuffix(name, "UserServiceObj") {
-			servants = append(servants, name)
-		}
-	}
-	sort.Strings(servants)
-	if len(servants) == 0 {
-		return app.Usage(errors.New("config: no servant named …UserServiceObj to serve the UserService on"))
+	servants, err := userserver.ServantsIn(cfg)
+	if err != nil {
+		return app.Usage(err)
 	}
 	overridden := *listen != "" || *metrics != ""
 	if *listen != "" {
