@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,6 +197,13 @@ func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h 
 		panic(fmt.Sprintf("tars.Handle: %s.%s registered twice", servant, e.m.name))
 	}
 	sv.methods[e.m.name] = sm
+}
+
+// Servants returns, sorted, the servants that have handlers (Handle).
+func (s *Server) Servants() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Sorted(maps.Keys(s.table))
 }
 
 // Serve accepts TCP connections on ln and serves them until Shutdown. It

@@ -216,3 +216,28 @@ func TestLifecycleAndEndpointMiddleware(t *testing.T) {
 		t.Fatalf("hooks ran %v", order)
 	}
 }
+
+// TestServantsWithoutHandlersAreLogged: Run warns of a configured servant
+// without handlers and of handlers of a servant not configured.
+func TestServantsWithoutHandlersAreLogged(t *testing.T) {
+	cfg := baseConfig()
+	var log syncBuf
+	a, err := app.New(cfg, app.WithLogWriter(&log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tars.Handle(a.Server(), otherObj, readEcho, func(_ context.Context, a echoArgs) (string, error) { return a.S, nil })
+	if got := a.Server().Servants(); len(got) != 1 || got[0] != otherObj {
+		t.Fatalf("Servants() = %v", got)
+	}
+	cancel, done := start(t, a)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`a configured servant has no handlers" servant=` + echoObj, `handlers of a servant the configuration does not name" servant=` + otherObj} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+}

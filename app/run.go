@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +50,7 @@ func (a *App) Run(ctx context.Context) error {
 			return fmt.Errorf("app: start: %w", err)
 		}
 	}
+	a.checkServants(cfg)
 	lns, err := a.listen(cfg)
 	if err != nil {
 		return err
@@ -205,6 +207,24 @@ type listener struct {
 
 // listen binds every servant's endpoint, and the admin one; on an error
 // it closes what it bound.
+// checkServants warns of configured servants no handler was registered
+// for (their calls would be answered "no servant") and of handlers of
+// servants the configuration does not name (TarsGo refuses to start with
+// those; here they are served on every servant's endpoint).
+func (a *App) checkServants(cfg config.Config) {
+	handled := a.srv.Servants()
+	for name := range cfg.Servants {
+		if !slices.Contains(handled, name) {
+			a.log.Warn("app: a configured servant has no handlers", "servant", name)
+		}
+	}
+	for _, name := range handled {
+		if _, ok := cfg.Servants[name]; !ok {
+			a.log.Warn("app: handlers of a servant the configuration does not name", "servant", name)
+		}
+	}
+}
+
 func (a *App) listen(cfg config.Config) ([]listener, error) {
 	specs := append([]listenSpec(nil), a.listens...)
 	if a.adminSpec != nil {
