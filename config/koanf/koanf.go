@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -264,6 +265,35 @@ func envKey(k *kf.Koanf, name string) string {
 	return strings.Join(parts, delim)
 }
 
+// sections are the tree's top levels (server, servants, client, …).
+var sections = func() []string {
+	t := reflect.TypeFor[config.Config]()
+	var out []string
+	for i := range t.NumField() {
+		if tag := t.Field(i).Tag.Get("koanf"); tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	return out
+}()
+
+// ours reports whether the GOTARS_ variable name is the configuration's:
+// it has a level separator (__), or it begins with a top level's name
+// (GOTARS_CLIENT_TIMEOUT is a mistyped key, reported). Others, such as
+// GOTARS_CACHE, belong to other tools and are left alone.
+func ours(name string) bool {
+	rest := strings.ToLower(strings.TrimPrefix(name, EnvPrefix))
+	if rest == "" || strings.Contains(rest, "__") {
+		return true
+	}
+	for _, s := range sections {
+		if rest == s || strings.HasPrefix(rest, s+"_") {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *Loader) loadEnv(k *kf.Koanf, def config.Config) error {
 	environ := l.Environ
 	if environ == nil {
@@ -275,6 +305,9 @@ func (l *Loader) loadEnv(k *kf.Koanf, def config.Config) error {
 		Prefix:      EnvPrefix,
 		EnvironFunc: environ,
 		TransformFunc: func(name, v string) (string, any) {
+			if !ours(name) {
+				return "", nil // another tool's GOTARS_ variable
+			}
 			key := envKey(k, name)
 			if key == "" {
 				errs = append(errs, fmt.Errorf("config: $%s: names no key (want %sLEVEL__LEVEL)", name, EnvPrefix))

@@ -161,6 +161,7 @@ func TestErrorsNameKeyAndSource(t *testing.T) {
 		{"unknown env key", Loader{Environ: environ("GOTARS_CLIENT__TIMOUT=1s")}, []string{"$GOTARS_CLIENT__TIMOUT", "client.timout", "unknown key"}},
 		{"bad env value", Loader{Environ: environ("GOTARS_LOG__LEVEL=loud")}, []string{"log.level", "bad log level"}},
 		{"env without levels", Loader{Environ: environ("GOTARS_=1")}, []string{"$GOTARS_", "names no key"}},
+		{"env with one underscore", Loader{Environ: environ("GOTARS_CLIENT_TIMEOUT=1s")}, []string{"$GOTARS_CLIENT_TIMEOUT"}},
 		{"invalid after merge", Loader{Environ: environ("GOTARS_CLIENT__CONNS_PER_ENDPOINT=0")}, []string{"client.conns_per_endpoint", "at least 1"}},
 	}
 	for _, tt := range tests {
@@ -348,5 +349,19 @@ func TestDefaultsAreNotWritten(t *testing.T) {
 	}
 	if len(def.Servants) != 1 || !reflect.DeepEqual(def.Servants["A.B.Obj"], config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 1"}) {
 		t.Errorf("Defaults written: %+v", def.Servants)
+	}
+}
+
+// TestOtherToolsVariables: GOTARS_ variables that name no level of the
+// tree (GOTARS_CACHE, GOTARS_CONSUL: this repository's own scripts set
+// them) are another tool's and are left alone.
+func TestOtherToolsVariables(t *testing.T) {
+	l := Loader{Environ: environ("GOTARS_CACHE=/tmp/cache", "GOTARS_CONSUL=/usr/bin/consul", "GOTARS_RPC_IDLE_N=3", "GOTARS_LOG__LEVEL=debug")}
+	c, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != "debug" {
+		t.Fatalf("log.level %q: the configuration's variable was not read", c.Log.Level)
 	}
 }
