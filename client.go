@@ -243,7 +243,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		ps.tried(e)
 		if g != nil {
 			g.mu.Lock()
-			g.tried = append(g.tried, e)
+			g.tried = append(g.tried, e.key)
 			g.mu.Unlock()
 		}
 		slot := e.slot()
@@ -471,7 +471,7 @@ func (g *Call) avoidTried(ps *pickState) {
 	}
 	n := 0
 	for _, e := range ps.set.eps {
-		if slices.Contains(g.tried, e) {
+		if slices.Contains(g.tried, e.key) {
 			n++
 		}
 	}
@@ -479,7 +479,7 @@ func (g *Call) avoidTried(ps *pickState) {
 		return
 	}
 	for _, e := range ps.set.eps {
-		if slices.Contains(g.tried, e) {
+		if slices.Contains(g.tried, e.key) {
 			ps.tried(e)
 		}
 	}

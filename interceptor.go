@@ -20,8 +20,8 @@ type Call struct {
 	Version   int16         // VersionTARS, VersionTUP or VersionJSON
 	RequestID int32         // the packet's request id
 	Oneway    bool          // no response is sent
-	Timeout   time.Duration // the caller's timeout (iTimeout), 0 when none
 	Server    bool          // true in a server chain, false in a client chain
+	Timeout   time.Duration // the caller's timeout (iTimeout), 0 when none
 	Peer      net.Addr      // the other side: the caller on a server, the server on a client
 	// Endpoint is where a client call goes: set for the endpoint chain
 	// (WithEndpointMiddleware) before it runs; after the call, the client
@@ -50,7 +50,7 @@ type Call struct {
 	// mu guards the response maps of a server call against goroutines a
 	// handler starts, and, on the root of a client call's attempts, tried.
 	mu    sync.Mutex
-	tried []*endpoint // the endpoints the attempts of an idempotent client call went to
+	tried []string // the keys of the endpoints the attempts of an idempotent client call went to
 }
 
 // Idempotent reports whether the call's endpoint was declared Idempotent:
@@ -85,6 +85,15 @@ func (c *Call) NewAttempt() *Call {
 	if c.root != nil {
 		root = c.root
 	}
+	if root.Endpoint.Port != 0 && root.m.idempotent {
+		// The call itself ran as the first attempt: the next ones avoid
+		// the endpoint it went to.
+		root.mu.Lock()
+		if len(root.tried) == 0 {
+			root.tried = append(root.tried, root.Endpoint.Key())
+		}
+		root.mu.Unlock()
+	}
 	a := &Call{
 		Servant: c.Servant, Method: c.Method, Version: c.Version, Oneway: c.Oneway,
 		Context: maps.Clone(c.Context), Status: maps.Clone(c.Status),
@@ -111,16 +120,16 @@ func (c *Call) Adopt(a *Call) {
 	c.RequestID, c.Timeout = a.RequestID, a.Timeout
 }
 
-// group returns the call whose tried list the attempts of an idempotent
-// client call share, or nil for other calls.
+// group returns the call whose tried list the attempts (NewAttempt) of an
+// idempotent client call share, or nil for other calls — the call itself
+// included: it is always the first attempt, so it has nothing to avoid, and
+// the endpoint it went to is in its Endpoint, which NewAttempt notes. So a
+// call that is not retried records nothing.
 func (c *Call) group() *Call {
-	if c.m == nil || !c.m.idempotent || c.Server {
+	if c.root == nil || c.m == nil || !c.m.idempotent || c.Server {
 		return nil
 	}
-	if c.root != nil {
-		return c.root
-	}
-	return c
+	return c.root
 }
 
 // Invoker runs a call: the handler at the end of a server chain, the network
