@@ -581,32 +581,44 @@ func (s *Server) worker(sv *adapter, t *task) {
 	w := &workerSlot{}
 	sv.enlist(w)
 	defer sv.delist(w)
+	// The idle timer is armed once and left running while the worker
+	// works (resetting it at every park would cost a timer-heap update per
+	// request): when it fires, a worker that ran calls since it was armed
+	// arms it again, one that did not exits — after workerIdle to twice
+	// that of idleness.
 	var timer *time.Timer
+	var done, armedAt uint64 // calls run, and when the timer was armed
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		for t != nil {
 			w.cur.Store(t) // Shutdown finds the calls running here
 			s.run(t)
 			w.cur.Store(nil)
 			s.release(t)
+			done++
 			if t = s.next(sv); t == nil {
 				t = sv.takeReady()
 			}
 		}
 		if timer == nil {
-			timer = time.NewTimer(workerIdle)
-		} else {
-			timer.Reset(workerIdle)
+			timer, armedAt = time.NewTimer(workerIdle), done
 		}
 		select {
 		case t = <-sv.idle:
 		case <-sv.readySig:
 			t = sv.takeReady()
 		case <-timer.C:
-			if t = sv.takeReady(); t == nil {
+			t = sv.takeReady()
+			if t == nil && done == armedAt {
 				return
 			}
+			timer.Reset(workerIdle)
+			armedAt = done
 		case <-s.quit:
-			timer.Stop()
 			return
 		}
 	}
