@@ -161,12 +161,12 @@ type Conn struct {
 	flushReq atomic.Bool   // the read loop is to write the queue (ServerMode)
 	reading  atomic.Bool   // the read loop is (about to be) in Read
 
-	// activity counts reads and writes; whoever watches for idleness
-	// (the server's reaper, the client's idle timer) notes when it last
-	// changed, so that the hot paths read no clock.
-	activity  atomic.Uint64
-	idleSeen  uint64 // the watcher's: activity when last looked at
-	idleSince int64  // the watcher's: unix nanoseconds since activity has been idleSeen
+	// active is set by reads and writes and cleared by whoever watches
+	// for idleness (the server's reaper, the client's idle timer) at each
+	// look, so that the hot paths read no clock and, while it is set, write
+	// no shared cache line either.
+	active    atomic.Bool
+	idleSince int64 // the watcher's: unix nanoseconds since the last look that saw activity
 	// The frame timeout counts only the time spent waiting for the peer
 	// in Read while a frame is unfinished, not the time we are busy or
 	// paused: the peer is not to blame for those.
@@ -244,10 +244,10 @@ func (c *Conn) Queued() int { return int(c.queued.Load()) }
 // idle timer), which should call it at least as often as the precision it
 // wants.
 func (c *Conn) Idle(now time.Time) time.Duration {
-	a := c.activity.Load()
+	active := c.active.Swap(false)
 	busy := c.holds.Load() > 0 || c.queued.Load() > 0 || c.framePending.Load()
-	if busy || a != c.idleSeen {
-		c.idleSeen, c.idleSince = a, now.UnixNano()
+	if busy || active {
+		c.idleSince = now.UnixNano()
 		return 0
 	}
 	return time.Duration(now.UnixNano() - c.idleSince)
@@ -267,7 +267,13 @@ func (c *Conn) FrameAge(now time.Time) time.Duration {
 	return time.Duration(d)
 }
 
-func (c *Conn) touch() { c.activity.Add(1) }
+// touch notes activity: a load, and a store only when the watcher has
+// cleared the flag since.
+func (c *Conn) touch() {
+	if !c.active.Load() {
+		c.active.Store(true)
+	}
+}
 
 // Err returns the error that closed the connection, nil while it is open or
 // after a plain Close.
