@@ -246,7 +246,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			g.tried = append(g.tried, e.key)
 			g.mu.Unlock()
 		}
-		slot := e.slot()
+		slot := e.slot(call.RequestID)
 		cc := slot.cc.Load()
 		if cc == nil || !cc.usable() {
 			var err error

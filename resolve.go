@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -277,13 +276,14 @@ type endpoint struct {
 	retired    atomic.Bool
 }
 
-// slot picks one of the endpoint's connections at random: a shared
-// round-robin counter would be a cache line every call writes.
-func (e *endpoint) slot() *connSlot {
+// slot picks one of the endpoint's connections by the call's request id:
+// round robin over the client's calls without a shared counter of its own
+// (the ids already are one).
+func (e *endpoint) slot(id int32) *connSlot {
 	if len(e.slots) == 1 {
 		return e.slots[0]
 	}
-	return e.slots[rand.Uint32N(uint32(len(e.slots)))]
+	return e.slots[uint32(id)%uint32(len(e.slots))]
 }
 
 func (e *endpoint) begin() {
