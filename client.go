@@ -246,6 +246,8 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			g.tried = append(g.tried, e.key)
 			g.mu.Unlock()
 		}
+		// The fast path, taken by nearly every call: a live connection,
+		// read without locking; else slotConn, which may dial.
 		slot := e.slot(call.RequestID)
 		cc := slot.cc.Load()
 		if cc == nil || !cc.usable() {
@@ -329,7 +331,7 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	// since (it may take its time). The success below is dated by it: close
 	// enough for rules counted in seconds.
 	sent := st.now
-	if len(c.cfg.epMiddleware) > 0 || sent.IsZero() {
+	if len(c.cfg.epMiddleware) > 0 {
 		sent = time.Now()
 	}
 	t := getTimer(st.deadline.Sub(sent))
@@ -562,9 +564,6 @@ func (ps *pickState) lessLoaded(i int, e *endpoint) *endpoint {
 // else a stalled one; else, when every endpoint is out of rotation, one of
 // those anyway.
 func (ps *pickState) pick(now time.Time) (*endpoint, bool) {
-	if now.IsZero() {
-		now = time.Now()
-	}
 	set := ps.set
 	ps.now, ps.pol, ps.max = now, set.pol, set.maxInflight
 	ps.probe = nil

@@ -30,16 +30,13 @@ type connSlot struct {
 
 func (cc *clientConn) usable() bool { return !cc.closed.Load() && !cc.draining.Load() }
 
-// slotConn returns the slot's live connection, dialling one if needed. The
-// dial is the endpoint's: it runs on its own, bounded by the dial timeout,
-// and the caller waits for it no longer than its own context allows. Only
-// a failed dial puts the slot into its reconnect pause.
+// slotConn is the slow path of taking a slot's connection, for a call that
+// found none usable without locking (roundTrip's fast path): it looks again
+// under the lock and dials one if needed. The dial is the endpoint's: it
+// runs on its own, bounded by the dial timeout, and the caller waits for it
+// no longer than its own context allows. Only a failed dial puts the slot
+// into its reconnect pause.
 func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, s *connSlot) (*clientConn, error) {
-	// The fast path, taken by nearly every call: a live connection, read
-	// without locking.
-	if cc := s.cc.Load(); cc != nil && cc.usable() {
-		return cc, nil
-	}
 	s.mu.Lock()
 	if cc := s.cc.Load(); cc != nil && cc.usable() {
 		s.mu.Unlock()
