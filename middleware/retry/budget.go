@@ -23,7 +23,6 @@ type Budget struct {
 	floor  int64 // attempts granted per second whatever the calls
 	secs   int64 // the window, in one-second buckets
 	bucket []budgetBucket
-	now    func() time.Time
 }
 
 type budgetBucket struct {
@@ -55,7 +54,7 @@ func NewBudget(ratio float64, minPerSecond int, window time.Duration) (*Budget, 
 		return nil, fmt.Errorf("retry.NewBudget: window %v outside [1s, 10m]", window)
 	}
 	secs := int64(window / time.Second)
-	return &Budget{ratio: ratio, floor: int64(minPerSecond), secs: secs, bucket: make([]budgetBucket, secs), now: time.Now}, nil
+	return &Budget{ratio: ratio, floor: int64(minPerSecond), secs: secs, bucket: make([]budgetBucket, secs)}, nil
 }
 
 // DefaultBudget returns a new budget with the default settings.
@@ -76,13 +75,13 @@ func (b *Budget) at(sec int64) *budgetBucket {
 
 // Call counts one call made (a first attempt).
 func (b *Budget) Call() {
-	b.at(b.now().Unix()).calls.Add(1)
+	b.at(time.Now().Unix()).calls.Add(1)
 }
 
 // Withdraw takes one extra attempt from the budget, reporting false when
 // the window's attempts are spent.
 func (b *Budget) Withdraw() bool {
-	sec := b.now().Unix()
+	sec := time.Now().Unix()
 	cur := b.at(sec)
 	var calls, retries int64
 	for i := range b.bucket {

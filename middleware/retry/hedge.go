@@ -56,9 +56,8 @@ type HedgePolicy struct {
 
 type hedger struct {
 	HedgePolicy
-	always [3]tars.Code
-	mu     sync.Mutex
-	hists  map[string]*latency // by servant and method
+	mu    sync.Mutex
+	hists map[string]*latency // by servant and method
 }
 
 // Hedge returns a client middleware sending backup requests for the calls
@@ -90,7 +89,7 @@ func Hedge(p HedgePolicy) (tars.Middleware, error) {
 	}
 	p.Codes = slices.Clone(p.Codes)
 	p.Methods = slices.Clone(p.Methods)
-	h := &hedger{HedgePolicy: p, always: [3]tars.Code{tars.CodeProxyConnectErr, tars.CodeSendRequestErr, tars.CodeInvokeTimeout}, hists: map[string]*latency{}}
+	h := &hedger{HedgePolicy: p, hists: map[string]*latency{}}
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			if !applies(call, h.Methods) || h.MaxAttempts < 2 || IsAttempt(ctx) {
@@ -159,7 +158,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 		case o := <-results:
 			running--
 			last = o
-			if o.err != nil && retryable(ctx, o.err, h.always[:], h.Codes) {
+			if o.err != nil && retryable(ctx, o.err, h.Codes) {
 				if running > 0 {
 					continue // another attempt may still answer
 				}

@@ -50,8 +50,8 @@ type Policy struct {
 	// attempt that fails before it is retried).
 	AttemptTimeout time.Duration
 	// Backoff is the pause before the first retry, doubled for each next
-	// one up to MaxBackoff, each pause drawn at random in [pause/2, pause]
-	// (jitter). 0: retry at once.
+	// one up to MaxBackoff (0: 32 × Backoff), each pause drawn at random in
+	// [pause/2, pause] (jitter). 0: retry at once.
 	Backoff, MaxBackoff time.Duration
 	// Codes lists the TARS return codes retried besides those always
 	// retried: a failed connection (CodeProxyConnectErr), a request not
@@ -75,10 +75,12 @@ type Policy struct {
 	OnBudgetExhausted func(call *tars.Call)
 }
 
-type retrier struct {
-	Policy
-	always [3]tars.Code
-}
+type retrier struct{ Policy }
+
+// alwaysRetried are the codes of attempts that may be made again whatever
+// the policy lists: nothing reached a handler, or the attempt ran out of
+// its own time.
+var alwaysRetried = []tars.Code{tars.CodeProxyConnectErr, tars.CodeSendRequestErr, tars.CodeInvokeTimeout}
 
 // New returns a client middleware retrying the failed calls of idempotent
 // endpoints under p. It fails for a negative setting. It passes through,
@@ -91,15 +93,16 @@ func New(p Policy) (tars.Middleware, error) {
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = 3
 	}
-	if p.MaxBackoff == 0 || p.MaxBackoff < p.Backoff {
-		p.MaxBackoff = max(p.Backoff, p.MaxBackoff)
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = 32 * p.Backoff
 	}
+	p.MaxBackoff = max(p.MaxBackoff, p.Backoff)
 	if p.Budget == nil {
 		p.Budget = DefaultBudget()
 	}
 	p.Codes = slices.Clone(p.Codes)
 	p.Methods = slices.Clone(p.Methods)
-	r := &retrier{Policy: p, always: [3]tars.Code{tars.CodeProxyConnectErr, tars.CodeSendRequestErr, tars.CodeInvokeTimeout}}
+	r := &retrier{p}
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			if !applies(call, r.Methods) || r.MaxAttempts < 2 || IsAttempt(ctx) {
@@ -120,7 +123,7 @@ func (r *retrier) invoke(ctx context.Context, next tars.Invoker, call *tars.Call
 	for n := 1; ; n++ {
 		err := attempt(ctx, next, cur, r.AttemptTimeout)
 		call.Adopt(cur)
-		if err == nil || n >= r.MaxAttempts || !retryable(ctx, err, r.always[:], r.Codes) {
+		if err == nil || n >= r.MaxAttempts || !retryable(ctx, err, r.Codes) {
 			return err
 		}
 		pause := r.pause(n)
@@ -190,7 +193,7 @@ func attempt(ctx context.Context, next tars.Invoker, a *tars.Call, timeout time.
 
 // retryable reports whether an attempt's error allows another attempt: not
 // when the caller gave up (ctx done), else by its code.
-func retryable(ctx context.Context, err error, always, codes []tars.Code) bool {
+func retryable(ctx context.Context, err error, codes []tars.Code) bool {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return false
 	}
@@ -198,5 +201,5 @@ func retryable(ctx context.Context, err error, always, codes []tars.Code) bool {
 	if !errors.As(err, &te) {
 		return false
 	}
-	return slices.Contains(always, te.Code) || slices.Contains(codes, te.Code)
+	return slices.Contains(alwaysRetried, te.Code) || slices.Contains(codes, te.Code)
 }
