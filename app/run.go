@@ -238,11 +238,7 @@ func (a *App) listen(cfg config.Config) ([]listener, error) {
 		return nil, err
 	}
 	for _, s := range specs {
-		host := s.addr.Host
-		if s.addr.Bind != "" {
-			host = s.addr.Bind
-		}
-		hostPort := net.JoinHostPort(host, fmt.Sprint(s.addr.Port))
+		hostPort := s.addr.ListenHostPort()
 		srv := a.srv
 		if s.servant == platform.AdminObj {
 			srv = a.adminS

@@ -76,7 +76,7 @@ func Listen(cfg *config.Config) (*Listeners, error) {
 			ls.Close()
 			return nil, fmt.Errorf("tarsdig: servants.%s.endpoint: %w", n, err)
 		}
-		key := a.Network + " " + a.HostPort()
+		key := a.Network + " " + a.ListenHostPort()
 		if l, ok := byAddr[key]; ok && a.Port != 0 {
 			ls.servants[n] = l
 			continue
@@ -84,17 +84,17 @@ func Listen(cfg *config.Config) (*Listeners, error) {
 		l := &listener{addr: a}
 		switch a.Network {
 		case "udp":
-			l.pc, err = net.ListenPacket("udp", a.HostPort())
+			l.pc, err = net.ListenPacket("udp", a.ListenHostPort())
 		case "ssl":
 			t := sv.TLS
 			if t.Cert == "" {
 				t = cfg.Server.TLS
 			}
 			if l.tls, err = t.ServerConfig(); err == nil {
-				l.ln, err = net.Listen("tcp", a.HostPort())
+				l.ln, err = net.Listen("tcp", a.ListenHostPort())
 			}
 		default:
-			l.ln, err = net.Listen("tcp", a.HostPort())
+			l.ln, err = net.Listen("tcp", a.ListenHostPort())
 		}
 		if err != nil {
 			ls.Close()

@@ -34,6 +34,17 @@ var ErrAddress = errors.New("transport: bad TARS endpoint")
 // HostPort returns "host:port" for net.Dial and net.Listen.
 func (a Address) HostPort() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
 
+// ListenHostPort returns "host:port" for a server to listen on: the -b
+// bind address when the endpoint has one (it then advertises -h and binds
+// -b, as TarsCpp does), else -h.
+func (a Address) ListenHostPort() string {
+	host := a.Host
+	if a.Bind != "" {
+		host = a.Bind
+	}
+	return net.JoinHostPort(host, strconv.Itoa(a.Port))
+}
+
 // String returns the address in TARS syntax; ParseAddress reads it back.
 func (a Address) String() string {
 	var b strings.Builder

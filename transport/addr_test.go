@@ -63,3 +63,20 @@ func TestParseObject(t *testing.T) {
 		}
 	}
 }
+
+func TestListenHostPort(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"tcp -h 10.0.0.1 -p 18015", "10.0.0.1:18015"},
+		{"tcp -h 10.0.0.1 -p 18015 -b 0.0.0.0", "0.0.0.0:18015"},
+		{"udp -h ::1 -p 7 -b ::", "[::]:7"},
+	}
+	for _, tt := range tests {
+		a, err := ParseAddress(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.ListenHostPort(); got != tt.want {
+			t.Errorf("%q: ListenHostPort %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
