@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gotars/tars/codec/reflectcodec"
+	"github.com/gotars/tars/internal/ident"
 )
 
 // Service is a TARS interface: a name and the endpoints (methods) declared
@@ -24,7 +25,7 @@ type Service struct {
 // (as NewEndpoint does) if name is not a valid TARS identifier: declarations
 // run at start-up, where a mistake must stop the program.
 func NewService(name string) *Service {
-	if !isIdent(name) {
+	if !ident.Valid(name) {
 		panic(&DeclError{Service: name, Err: fmt.Errorf("%q is not a valid TARS identifier", name)})
 	}
 	return &Service{name: name}
@@ -215,7 +216,7 @@ func newMethod(svc *Service, name string, req, rsp reflect.Type, opts []Endpoint
 	fail := func(format string, args ...any) error {
 		return &DeclError{Service: svc.name, Method: name, Err: fmt.Errorf(format, args...)}
 	}
-	if !isIdent(name) {
+	if !ident.Valid(name) {
 		return nil, fail("%q is not a valid TARS identifier", name)
 	}
 	if name == "tars_ping" {
@@ -291,22 +292,6 @@ func embedsResults(t reflect.Type) bool {
 		}
 	}
 	return false
-}
-
-// isIdent reports whether s is a TARS (C-like) identifier.
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case '0' <= r && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Call invokes the endpoint through c and waits for the result. The

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gotars/tars/internal/ident"
 	"github.com/gotars/tars/transport"
 )
 
@@ -96,7 +97,7 @@ func (c *Config) Validate() error {
 		v.tls(p+".tls", sv.TLS)
 		v.rate(p+".rate_limit", sv.RateLimit)
 		for _, m := range slices.Sorted(maps.Keys(sv.Methods)) {
-			if !validIdent(m) {
+			if !ident.Valid(m) {
 				v.add(p+".methods."+m, fmt.Errorf("%q is not a method name", m))
 				continue
 			}
@@ -279,19 +280,6 @@ func (v *validator) rate(key string, r RateLimit) {
 		v.add(key+".rate", fmt.Errorf("%v: want ≥ 0", r.Rate))
 	}
 	v.min(key+".burst", int64(r.Burst), 0)
-}
-
-// validIdent reports whether s is a TARS identifier (a method name).
-func validIdent(s string) bool {
-	for i, r := range s {
-		switch {
-		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case '0' <= r && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
 }
 
 // checkServantName reports a servant name no TARS peer can call (the root

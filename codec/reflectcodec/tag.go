@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/gotars/tars/internal/ident"
 )
 
 // Tag is a parsed `tars:"..."` struct tag.
@@ -70,7 +72,7 @@ func ParseTag(goName, tag string) (Tag, error) {
 				return Tag{}, errors.New(`"optional" takes no value`)
 			}
 		case "name":
-			if !isIdent(val) {
+			if !ident.Valid(val) {
 				return Tag{}, fmt.Errorf("name %q is not an identifier", val)
 			}
 			t.Name = val
@@ -92,21 +94,6 @@ func ParseTag(goName, tag string) (Tag, error) {
 		return Tag{}, errors.New("a field cannot be both require and optional")
 	}
 	return t, nil
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
-			return false
-		}
-		if r > unicode.MaxASCII {
-			return false
-		}
-	}
-	return true
 }
 
 // LowerCamel returns the IDL name gotars derives from a Go name: the leading
