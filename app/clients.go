@@ -159,7 +159,7 @@ func resilience(cfg *config.Config, obj string) ([]tars.Middleware, tars.Middlew
 		mws = append(mws, mb.Middleware())
 	}
 	if anyMethod(cfg, obj, func(m config.Method) bool { return m.Retry.MaxAttempts > 1 || m.Hedge != (config.Hedge{}) }) {
-		mws = append(mws, retry.ForClient(&cfg.Client, obj, nil, nil))
+		mws = append(mws, retry.ForClient(&cfg.Client, obj, nil))
 	}
 	var ep tars.Middleware
 	if b := cfg.Client.Objects[obj].EndpointBreaker; b.Enabled {

@@ -36,10 +36,9 @@ func HedgeFromConfig(c config.Hedge) (p HedgePolicy, ok bool) {
 // (c.Policy(obj, method): its retry and hedge parts), retries outermost,
 // sharing budget (nil: a DefaultBudget of its own). The middleware of a
 // method is made at its first call; a method whose policy asks for neither
-// passes through. hooks, when set, gives each policy its callbacks
-// (metrics). A policy the configuration got wrong fails the calls of its
-// method with the error (config.Validate catches those first).
-func ForClient(c *config.Client, obj string, budget *Budget, hooks func(*Policy, *HedgePolicy)) tars.Middleware {
+// passes through. A policy the configuration got wrong fails the calls of
+// its method with the error (config.Validate catches those first).
+func ForClient(c *config.Client, obj string, budget *Budget) tars.Middleware {
 	if budget == nil {
 		budget = DefaultBudget()
 	}
@@ -51,9 +50,6 @@ func ForClient(c *config.Client, obj string, budget *Budget, hooks func(*Policy,
 			rp := FromConfig(pol.Retry)
 			hp, hedge := HedgeFromConfig(pol.Hedge)
 			rp.Budget, hp.Budget = budget, budget
-			if hooks != nil {
-				hooks(&rp, &hp)
-			}
 			if hedge {
 				mw, err := Hedge(hp)
 				if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/middleware/retry"
 )
 
@@ -561,5 +562,55 @@ func TestRetryErrorsKeepTheirCode(t *testing.T) {
 	// With one endpoint, the retry goes back to it.
 	if n := bs[0].calls.Load(); n != 2 {
 		t.Fatalf("%d attempts, want 2 on the only endpoint", n)
+	}
+}
+
+// TestForClient: the configuration's retry and hedge policies, per method
+// (client.objects.<o>.methods.<m>), through ForClient.
+func TestForClient(t *testing.T) {
+	bs, obj := startBackends(t, 2)
+	bs[0].set(overloaded)
+	cfg := config.Default()
+	cfg.Client.Objects = map[string]config.Object{servant: {Methods: map[string]config.Method{
+		"get": {Retry: config.Retry{MaxAttempts: 2, Codes: []int{int(tars.CodeServerOverload)}}},
+		"fan": {Hedge: config.Hedge{Delay: 10 * time.Millisecond}},
+	}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, obj, tars.WithMiddleware(retry.ForClient(&cfg.Client, servant, nil)))
+	for i := range 6 {
+		if _, err := Get.Call(context.Background(), c, Args{}); err != nil {
+			t.Fatalf("get %d: %v (retried onto the other backend)", i, err)
+		}
+	}
+	// put has no policy (and is not idempotent): its refusals come back.
+	var refused int
+	for range 6 {
+		if _, err := Put.Call(context.Background(), c, Args{}); tars.CodeOf(err) == tars.CodeServerOverload {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("put refused %d of 6, want 3 (no retries)", refused)
+	}
+	// fan is hedged: with backend 0 slow, no call waits for it.
+	bs[0].set(func(context.Context, int32) (int32, error) { return 0, nil })
+	for _, b := range bs {
+		b.down = func(ctx context.Context) (int32, error) {
+			if b == bs[0] {
+				time.Sleep(300 * time.Millisecond)
+			}
+			return 1, nil
+		}
+	}
+	for i := range 6 {
+		start := time.Now()
+		if _, err := Fan.Call(context.Background(), c, Args{}); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 250*time.Millisecond {
+			t.Fatalf("fan %d took %v: no backup request", i, d)
+		}
 	}
 }
