@@ -150,6 +150,13 @@ const reconnectMsg = "_reconnect_"
 // when it is (or wraps) context.DeadlineExceeded; a panic becomes
 // CodeServerUnknownErr and the server keeps serving.
 //
+// The handler's context carries the caller's deadline (iTimeout from when
+// the request arrived) and the call (CallFromContext). It is done when the
+// deadline passes (context.DeadlineExceeded), when the grace of Shutdown
+// expires, or when the call has been answered (context.Canceled), which
+// releases goroutines the handler left watching it. It arms no timer
+// unless something waits on Done.
+//
 // Handle panics, naming what is wrong, when s, e or h is nil, when servant
 // is not a name a TARS peer can call (empty, or holding whitespace, '@' or
 // ':'), or when the method is already registered on the servant:
@@ -367,7 +374,7 @@ func (s *Server) cancelHandlers() {
 
 // onFrame runs in a connection's read loop for every request frame.
 func (s *Server) onFrame(peer transport.Peer, f transport.Frame) {
-	recv := time.Now()
+	recv := monoNow()
 	data := f.Keep() // the read buffer is reused; the request outlives this call
 	t := &task{srv: s, peer: peer, frame: f, recv: recv}
 	req := &t.pkt
@@ -680,7 +687,7 @@ func (s *Server) run(t *task) {
 		s.finish(t, nil)
 		return
 	}
-	now := time.Now()
+	now := monoNow()
 	if now.After(t.expiry) || !t.deadline.IsZero() && t.deadline.Sub(now) < answerMargin(t.deadline.Sub(t.recv)) {
 		s.queueTimeout(t)
 		return
@@ -694,7 +701,8 @@ func (s *Server) run(t *task) {
 		s.finish(t, NewError(CodeServerOverload, "server shut down before the call ran"))
 		return
 	}
-	call := &Call{
+	call := &t.call
+	*call = Call{
 		Servant: req.ServantName, Method: req.FuncName, Version: req.Version, RequestID: req.RequestID,
 		Oneway: req.PacketType == protocol.PacketOneway, Server: true, Peer: t.peer.RemoteAddr(),
 		Context: req.Context, Status: req.Status,
@@ -726,12 +734,9 @@ func (s *Server) run(t *task) {
 		return
 	}
 	call.Request, call.Response = rq, sm.newRsp()
-	ctx := context.WithValue(s.bases[uint32(req.RequestID)%baseShards], callKey{}, call)
-	if !t.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, t.deadline)
-		defer cancel()
-	}
+	ctx := &t.ctx
+	ctx.base, ctx.call, ctx.deadline = s.bases[uint32(req.RequestID)%baseShards], call, t.deadline
+	defer ctx.end()
 	t.state.Store(taskRunning)
 	err := s.invoke(ctx, sm, call)
 	// The frame (and the budget it holds) is no longer needed once the
@@ -856,6 +861,11 @@ type task struct {
 	state    atomic.Int32
 	answered atomic.Bool
 	finished atomic.Bool // done has released what it holds
+
+	// The call and its context, made when it runs: one allocation with
+	// the task rather than three.
+	call Call
+	ctx  handlerCtx
 }
 
 // Task states: queued → starting → running, or → cancelled by Shutdown.

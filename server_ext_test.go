@@ -701,3 +701,59 @@ func TestClientMiddlewareWithoutOutgoingMaps(t *testing.T) {
 		t.Fatalf("server saw %v, %v", got, err)
 	}
 }
+
+// TestHandlerContextEnds: a handler's context carries the caller's
+// deadline, and is cancelled once the call is answered, releasing what the
+// handler left watching it (a context derived from it included).
+func TestHandlerContextEnds(t *testing.T) {
+	srv := tars.NewServer()
+	type seen struct {
+		ctx       context.Context
+		derived   context.Context
+		deadline  time.Time
+		hasDL     bool
+		errDuring error
+	}
+	got := make(chan seen, 1)
+	tars.Handle(srv, "Test.Server.TestObj", echo, func(ctx context.Context, a echoArgs) (echoResults, error) {
+		d, ok := ctx.Deadline()
+		derived, cancel := context.WithCancel(ctx)
+		go func() { <-derived.Done(); cancel() }() // left running past the call
+		got <- seen{ctx, derived, d, ok, ctx.Err()}
+		return echoResults{S: a.S}, nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	c, err := tars.NewClient(fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	sent := time.Now()
+	if _, err := echo.Call(ctx, c, echoArgs{S: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	if !s.hasDL || s.deadline.Before(sent) || s.deadline.After(sent.Add(2*time.Second+time.Millisecond)) {
+		t.Errorf("handler deadline %v (%v); the caller's is %v", s.deadline, s.hasDL, sent.Add(2*time.Second))
+	}
+	if s.errDuring != nil {
+		t.Errorf("Err during the call = %v", s.errDuring)
+	}
+	for name, ctx := range map[string]context.Context{"handler": s.ctx, "derived": s.derived} {
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the %s context is not done 5s after the call was answered", name)
+		}
+		if ctx.Err() != context.Canceled || context.Cause(ctx) != context.Canceled {
+			t.Errorf("the %s context ended with %v (cause %v), want context.Canceled", name, ctx.Err(), context.Cause(ctx))
+		}
+	}
+}
