@@ -162,13 +162,13 @@ var ErrEndpointUnavailable = errors.New("tars: endpoint unavailable")
 // send and the connection picked.
 type attemptState struct {
 	frame    []byte
-	deadline time.Time
+	deadline int64 // nanotime
 	timeout  time.Duration
 	e        *endpoint
 	cc       *clientConn
 	probe    bool
-	failed   bool      // the endpoint failed (health)
-	now      time.Time // the clock when the endpoint was picked
+	failed   bool  // the endpoint failed (health)
+	now      int64 // nanotime when the endpoint was picked
 }
 
 // roundTrip is the end of the client chain: encode once, then pick an
@@ -179,15 +179,17 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		return NewError(CodeProxyConnectErr, "client closed")
 	}
 	m := call.m
-	now := time.Now()
+	now := nanotime()
 	if call.deadline.IsZero() {
-		call.deadline = now.Add(cmp.Or(call.timeout, c.cfg.timeout))
+		// Fixed now, for the call's later attempts (Deadline).
+		call.deadline = clockBase.Add(time.Duration(now) + cmp.Or(call.timeout, c.cfg.timeout))
 	}
 	deadline := call.deadline
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d // an attempt's own timeout
 	}
-	timeout := deadline.Sub(now)
+	end := monoOf(deadline)
+	timeout := time.Duration(end - now)
 	if timeout <= 0 {
 		return &Error{Code: CodeInvokeTimeout, Message: "deadline passed before the call was sent", cause: context.DeadlineExceeded}
 	}
@@ -227,7 +229,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		ps.req.HashType, ps.req.Hash = t, code
 	}
 	st := &ps.attempt
-	st.frame, st.deadline, st.timeout = frame, deadline, timeout
+	st.frame, st.deadline, st.timeout = frame, end, timeout
 	call.att = st
 	defer func() { call.att = nil }()
 	g := call.group()
@@ -253,7 +255,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 		if cc == nil || !cc.usable() {
 			var err error
 			cc, err = c.slotConn(ctx, deadline, e, slot)
-			now = time.Now() // a dial may have taken a while
+			now = nanotime() // a dial may have taken a while
 			if err != nil {
 				if isGaveUp(err) {
 					return err
@@ -271,7 +273,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 				e.health.probing.Store(false)
 			}
 			lastErr = err
-			now = time.Now()
+			now = nanotime()
 			continue
 		}
 		if r, ok := ctx.Value(responseMapsKey{}).(*ResponseMaps); ok {
@@ -303,15 +305,15 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	pol := &c.cfg.health
 	if call.Oneway {
 		if err := cc.conn.Write(st.frame); err != nil {
-			e.health.failure(pol, time.Now(), st.probe)
+			e.health.failure(pol, nanotime(), st.probe)
 			return wrapError(CodeSendRequestErr, err)
 		}
-		e.health.success(pol, time.Now(), st.probe)
+		e.health.success(pol, nanotime(), st.probe)
 		return nil
 	}
 	wt, err := cc.register(call.RequestID)
 	if err != nil {
-		e.health.failure(pol, time.Now(), st.probe)
+		e.health.failure(pol, nanotime(), st.probe)
 		return err
 	}
 	defer putWaiter(wt)
@@ -321,7 +323,7 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 		if !cc.unregister(call.RequestID) {
 			<-wt.done // the failed connection has signalled the waiter: drain it before it is reused
 		}
-		e.health.failure(pol, time.Now(), st.probe)
+		e.health.failure(pol, nanotime(), st.probe)
 		return wrapError(CodeSendRequestErr, err)
 	}
 	// Wait for the answer or the caller giving up. The write never blocks:
@@ -332,9 +334,9 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	// enough for rules counted in seconds.
 	sent := st.now
 	if len(c.cfg.epMiddleware) > 0 {
-		sent = time.Now()
+		sent = nanotime()
 	}
-	t := getTimer(st.deadline.Sub(sent))
+	t := getTimer(time.Duration(st.deadline - sent))
 	defer putTimer(t)
 	var cause error
 	select {
@@ -347,7 +349,7 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	if cause != nil {
 		if cc.unregister(call.RequestID) {
 			if cause == context.DeadlineExceeded {
-				e.health.failure(pol, time.Now(), st.probe)
+				e.health.failure(pol, nanotime(), st.probe)
 			} else if st.probe {
 				e.health.probing.Store(false)
 			}
@@ -359,7 +361,7 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	if res.err != nil {
 		var te *Error
 		if errors.As(res.err, &te) && te.Code == CodeSendRequestErr {
-			e.health.failure(pol, time.Now(), st.probe)
+			e.health.failure(pol, nanotime(), st.probe)
 		} else {
 			e.health.success(pol, sent, st.probe)
 		}
@@ -431,7 +433,7 @@ func WithCallSet(ctx context.Context, set string) context.Context {
 type pickState struct {
 	set     *epSet
 	req     lb.Request
-	now     time.Time
+	now     int64 // nanotime
 	pol     *HealthPolicy
 	max     int32
 	stalled bool // pass over stalled endpoints
@@ -512,7 +514,7 @@ func (ps *pickState) wasTried(e *endpoint) bool {
 
 func (ps *pickState) skip(i int) bool {
 	e := ps.set.eps[i]
-	if ps.wasTried(e) || e.inflight.Load() >= ps.max || e.downUntil.Load() > ps.now.UnixNano() {
+	if ps.wasTried(e) || e.inflight.Load() >= ps.max || e.downUntil.Load() > ps.now {
 		return true
 	}
 	if ps.stalled && e.stalled(ps.now) {
@@ -563,7 +565,7 @@ func (ps *pickState) lessLoaded(i int, e *endpoint) *endpoint {
 // pick returns the next endpoint to try: healthy, not stalled, not tried;
 // else a stalled one; else, when every endpoint is out of rotation, one of
 // those anyway.
-func (ps *pickState) pick(now time.Time) (*endpoint, bool) {
+func (ps *pickState) pick(now int64) (*endpoint, bool) {
 	set := ps.set
 	ps.now, ps.pol, ps.max = now, set.pol, set.maxInflight
 	ps.probe = nil

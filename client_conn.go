@@ -24,7 +24,7 @@ type connSlot struct {
 	cc       atomic.Pointer[clientConn]
 	dialing  chan struct{} // closed when the dial in progress ends; nil when none
 	failures int
-	retryAt  time.Time
+	retryAt  int64 // nanotime
 	lastErr  error
 }
 
@@ -47,7 +47,7 @@ func (c *Client) slotConn(ctx context.Context, deadline time.Time, e *endpoint, 
 		return nil, NewError(CodeProxyConnectErr, "client closed")
 	}
 	if s.dialing == nil {
-		if time.Now().Before(s.retryAt) {
+		if nanotime() < s.retryAt {
 			err := s.lastErr
 			s.mu.Unlock()
 			return nil, &Error{Code: CodeProxyConnectErr, Message: fmt.Sprintf("%s: reconnecting after %v", e.addr, err), cause: err}
@@ -105,9 +105,9 @@ func (c *Client) dialSlot(e *endpoint, s *connSlot, done chan struct{}) {
 		}
 		s.failures++
 		backoff := c.cfg.backoffMin << min(s.failures-1, 16)
-		s.retryAt = time.Now().Add(min(backoff, c.cfg.backoffMax))
+		s.retryAt = nanotime() + int64(min(backoff, c.cfg.backoffMax))
 		s.lastErr = err
-		e.downUntil.Store(s.retryAt.UnixNano())
+		e.downUntil.Store(s.retryAt)
 		return
 	}
 	s.failures, s.lastErr = 0, nil

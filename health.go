@@ -60,40 +60,40 @@ func WithHealth(p HealthPolicy) ClientOption { return healthOption{p} }
 // atomics only; failures and window ends take the lock.
 type health struct {
 	consecutive atomic.Int32
-	lastSuccess atomic.Int64 // unix nanoseconds
+	lastSuccess atomic.Int64 // nanotime
 	calls       atomic.Int32 // in the current window
 	failing     atomic.Bool  // the current window has seen a failure
 	out         atomic.Bool  // out of rotation
 	probing     atomic.Bool  // a probe is in flight
 
-	windowStart atomic.Int64 // unix nanoseconds
+	windowStart atomic.Int64 // nanotime
 
 	mu      sync.Mutex
-	fails   int // in the current window
-	retryAt time.Time
+	fails   int   // in the current window
+	retryAt int64 // nanotime
 }
 
-func (h *health) init(now time.Time) {
-	h.lastSuccess.Store(now.UnixNano())
-	h.windowStart.Store(now.UnixNano())
+func (h *health) init(now int64) {
+	h.lastSuccess.Store(now)
+	h.windowStart.Store(now)
 }
 
 // usable reports whether a call may go to the endpoint; a call let through
 // to an endpoint out of rotation is its probe (probe reports it).
-func (h *health) usable(p *HealthPolicy, now time.Time) (ok, probe bool) {
+func (h *health) usable(p *HealthPolicy, now int64) (ok, probe bool) {
 	if p.Disabled || !h.out.Load() {
 		return true, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if now.Before(h.retryAt) || !h.probing.CompareAndSwap(false, true) {
+	if now < h.retryAt || !h.probing.CompareAndSwap(false, true) {
 		return false, false
 	}
 	return true, true
 }
 
 // success records an answer (of any return code).
-func (h *health) success(p *HealthPolicy, now time.Time, probe bool) {
+func (h *health) success(p *HealthPolicy, now int64, probe bool) {
 	if p.Disabled {
 		return
 	}
@@ -101,8 +101,8 @@ func (h *health) success(p *HealthPolicy, now time.Time, probe bool) {
 	// call would bounce the line between cores): the window counts calls
 	// only once it has seen a failure, and a success newer by 10 ms is
 	// news enough for a rule counted in seconds.
-	if n := now.UnixNano(); n-h.lastSuccess.Load() > int64(10*time.Millisecond) {
-		h.lastSuccess.Store(n)
+	if now-h.lastSuccess.Load() > int64(10*time.Millisecond) {
+		h.lastSuccess.Store(now)
 	}
 	if h.consecutive.Load() != 0 {
 		h.consecutive.Store(0)
@@ -117,18 +117,18 @@ func (h *health) success(p *HealthPolicy, now time.Time, probe bool) {
 		h.fails = 0
 		h.calls.Store(0)
 		h.failing.Store(false)
-		h.windowStart.Store(now.UnixNano())
+		h.windowStart.Store(now)
 		h.mu.Unlock()
 		return
 	}
-	if h.failing.Load() && now.UnixNano()-h.windowStart.Load() >= int64(p.Window) {
+	if h.failing.Load() && now-h.windowStart.Load() >= int64(p.Window) {
 		h.endWindow(p, now)
 	}
 }
 
 // failure records a timeout or a send or connect failure. It reports
 // whether the endpoint went out of rotation.
-func (h *health) failure(p *HealthPolicy, now time.Time, probe bool) bool {
+func (h *health) failure(p *HealthPolicy, now int64, probe bool) bool {
 	if p.Disabled {
 		return false
 	}
@@ -140,43 +140,43 @@ func (h *health) failure(p *HealthPolicy, now time.Time, probe bool) bool {
 	if !h.failing.Load() {
 		// The first failure opens the window of the ratio rule.
 		h.failing.Store(true)
-		h.windowStart.Store(now.UnixNano())
+		h.windowStart.Store(now)
 		h.calls.Store(1)
 		h.fails = 1
 	}
 	if probe {
 		h.probing.Store(false)
-		h.retryAt = now.Add(p.Retry)
+		h.retryAt = now + int64(p.Retry)
 		return false
 	}
 	if h.out.Load() {
 		return false
 	}
-	if int(n) >= p.FailN && now.UnixNano()-h.lastSuccess.Load() >= int64(p.FailInterval) {
+	if int(n) >= p.FailN && now-h.lastSuccess.Load() >= int64(p.FailInterval) {
 		h.takeOut(p, now)
 		return true
 	}
 	return h.endWindowLocked(p, now)
 }
 
-func (h *health) takeOut(p *HealthPolicy, now time.Time) {
+func (h *health) takeOut(p *HealthPolicy, now int64) {
 	h.out.Store(true)
-	h.retryAt = now.Add(p.Retry)
+	h.retryAt = now + int64(p.Retry)
 	h.fails = 0
 	h.calls.Store(0)
 	h.failing.Store(false)
-	h.windowStart.Store(now.UnixNano())
+	h.windowStart.Store(now)
 }
 
 // endWindow applies the ratio rule when the window is over.
-func (h *health) endWindow(p *HealthPolicy, now time.Time) {
+func (h *health) endWindow(p *HealthPolicy, now int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.endWindowLocked(p, now)
 }
 
-func (h *health) endWindowLocked(p *HealthPolicy, now time.Time) bool {
-	if now.UnixNano()-h.windowStart.Load() < int64(p.Window) {
+func (h *health) endWindowLocked(p *HealthPolicy, now int64) bool {
+	if now-h.windowStart.Load() < int64(p.Window) {
 		return false
 	}
 	calls := int(h.calls.Load())
@@ -188,6 +188,6 @@ func (h *health) endWindowLocked(p *HealthPolicy, now time.Time) bool {
 	h.fails = 0
 	h.calls.Store(0)
 	h.failing.Store(false)
-	h.windowStart.Store(now.UnixNano())
+	h.windowStart.Store(now)
 	return false
 }

@@ -9,8 +9,8 @@ import (
 // consecutive-failure rule, the ratio rule, probes.
 func TestHealthRule(t *testing.T) {
 	p := DefaultHealth
-	t0 := time.Unix(1000, 0)
-	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	t0 := int64(1000 * time.Second) // nanotime
+	at := func(d time.Duration) int64 { return t0 + int64(d) }
 	tests := []struct {
 		name string
 		run  func(h *health) bool // reports whether the endpoint is out
@@ -95,7 +95,7 @@ func TestHealthRule(t *testing.T) {
 		if ok, _ := h.usable(&p, now); ok {
 			t.Fatal("usable right after it went out")
 		}
-		now = now.Add(p.Retry)
+		now += int64(p.Retry)
 		ok, probe := h.usable(&p, now)
 		if !ok || !probe {
 			t.Fatalf("after Retry: usable %v probe %v", ok, probe)
@@ -104,14 +104,14 @@ func TestHealthRule(t *testing.T) {
 			t.Fatal("two probes at once")
 		}
 		h.failure(&p, now, true) // the probe failed: out for another Retry
-		if ok, _ := h.usable(&p, now.Add(p.Retry/2)); ok {
+		if ok, _ := h.usable(&p, now+int64(p.Retry/2)); ok {
 			t.Fatal("usable before the next Retry")
 		}
-		ok, probe = h.usable(&p, now.Add(p.Retry))
+		ok, probe = h.usable(&p, now+int64(p.Retry))
 		if !ok || !probe {
 			t.Fatal("no second probe")
 		}
-		h.success(&p, now.Add(p.Retry), true)
+		h.success(&p, now+int64(p.Retry), true)
 		if h.out.Load() {
 			t.Fatal("still out after an answered probe")
 		}

@@ -222,7 +222,7 @@ func (r *resolution) apply(st discovery.State) {
 	}
 	eps := discovery.Normalize(st.Endpoints)
 	set := &epSet{eps: make([]*endpoint, 0, len(eps)), err: st.Err, pol: &c.cfg.health, maxInflight: int32(c.cfg.maxInflight)}
-	now := time.Now()
+	now := nanotime()
 	for _, ep := range eps {
 		e := known[ep.Key()]
 		if e == nil {
@@ -248,7 +248,7 @@ func (r *resolution) apply(st discovery.State) {
 	}
 }
 
-func (c *Client) newEndpoint(ep discovery.Endpoint, now time.Time) *endpoint {
+func (c *Client) newEndpoint(ep discovery.Endpoint, now int64) *endpoint {
 	e := &endpoint{key: ep.Key(), addr: ep.Address, slots: make([]*connSlot, c.cfg.conns)}
 	e.info.Store(&ep)
 	for i := range e.slots {
@@ -269,9 +269,9 @@ type endpoint struct {
 	info       atomic.Pointer[discovery.Endpoint] // as last resolved (weights, set and metadata may change)
 	slots      []*connSlot
 	inflight   atomic.Int32
-	busySince  atomic.Int64 // unix nanoseconds when inflight last rose from 0
-	lastAnswer atomic.Int64 // unix nanoseconds of the last answer read
-	downUntil  atomic.Int64 // unix nanoseconds: every slot is in its reconnect pause until then
+	busySince  atomic.Int64 // nanotime when inflight last rose from 0
+	lastAnswer atomic.Int64 // nanotime of the last answer read
+	downUntil  atomic.Int64 // nanotime: every slot is in its reconnect pause until then
 	health     health
 	retired    atomic.Bool
 }
@@ -292,7 +292,7 @@ func (e *endpoint) begin() {
 	// whose calls all timed out stays stalled, and takes one call at a time
 	// until it answers.
 	if e.inflight.Add(1) == 1 && e.lastAnswer.Load() >= e.busySince.Load() {
-		e.busySince.Store(time.Now().UnixNano())
+		e.busySince.Store(nanotime())
 	}
 }
 
@@ -301,19 +301,19 @@ func (e *endpoint) end() { e.inflight.Add(-1) }
 // answered notes that an answer came; the stall rule needs it to the
 // millisecond, so the shared line is written at most once a millisecond.
 func (e *endpoint) answered() {
-	if n := time.Now().UnixNano(); n-e.lastAnswer.Load() >= int64(time.Millisecond) {
+	if n := nanotime(); n-e.lastAnswer.Load() >= int64(time.Millisecond) {
 		e.lastAnswer.Store(n)
 	}
 }
 
 // stalled reports calls waiting on e while it has answered nothing for
 // stallAfter.
-func (e *endpoint) stalled(now time.Time) bool {
+func (e *endpoint) stalled(now int64) bool {
 	if e.inflight.Load() == 0 {
 		return false
 	}
 	since := max(e.busySince.Load(), e.lastAnswer.Load())
-	return now.UnixNano()-since > int64(stallAfter)
+	return now-since > int64(stallAfter)
 }
 
 // retire drains the endpoint's connections: no new calls, closed once the
