@@ -140,9 +140,6 @@ func decodeParams(ps *reflectcodec.Params, version int16, buf []byte, v any, bud
 	return badVersion(version)
 }
 
-// decodeArgs decodes a request body into req within the default budget.
-// (It is decodeArgsBudget(m, version, buf, req, 0), for the callers that do
-// not choose a budget.)
 // rpcDecodeBudget is the Go memory a server or a client lets the decoding
 // of one body take by default: 7× the body plus 64 KiB — above what
 // ordinary values take (up to ~6.3× for many small maps), below the
@@ -174,8 +171,6 @@ func encodeResults(m *method, version int16, w *codec.Writer, rsp any) error {
 	return encodeParams(m.out, version, w, rsp)
 }
 
-// decodeResults decodes a response body into rsp within the default budget
-// (decodeResultsBudget with budget 0).
 // decodeResultsBudget decodes a response body into rsp within budget bytes
 // of Go memory, as decodeArgsBudget.
 func decodeResultsBudget(m *method, version int16, buf []byte, rsp any, budget int) error {
