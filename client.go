@@ -311,7 +311,13 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 		e.health.success(pol, nanotime(), st.probe)
 		return nil
 	}
-	wt, err := cc.register(call.RequestID)
+	// The connection times the call out at its deadline, unless the
+	// caller's context ends it no later (client_deadline.go).
+	var connDeadline int64
+	if d, ok := ctx.Deadline(); !ok || monoOf(d) > st.deadline {
+		connDeadline = st.deadline
+	}
+	wt, err := cc.register(call.RequestID, connDeadline)
 	if err != nil {
 		e.health.failure(pol, nanotime(), st.probe)
 		return err
@@ -326,9 +332,9 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 		e.health.failure(pol, nanotime(), st.probe)
 		return wrapError(CodeSendRequestErr, err)
 	}
-	// Wait for the answer or the caller giving up. The write never blocks:
-	// the deadline bounds the call whole. A pooled timer rather than a
-	// context.WithDeadline: no allocation per call.
+	// Wait for the answer, the connection timing the call out, or the
+	// caller giving up. The write never blocks: the deadline bounds the
+	// call whole.
 	// The clock as the endpoint was picked, unless endpoint middleware ran
 	// since (it may take its time). The success below is dated by it: close
 	// enough for rules counted in seconds.
@@ -336,26 +342,26 @@ func (c *Client) send(ctx context.Context, call *Call) error {
 	if len(c.cfg.epMiddleware) > 0 {
 		sent = nanotime()
 	}
-	t := getTimer(time.Duration(st.deadline - sent))
-	defer putTimer(t)
 	var cause error
 	select {
 	case <-wt.done:
-	case <-t.C:
-		cause = context.DeadlineExceeded
 	case <-ctx.Done():
 		cause = ctx.Err()
+		if !cc.unregister(call.RequestID) {
+			<-wt.done // the answer (or the connection's timeout) is being delivered: take it
+			cause = nil
+		}
+	}
+	if cause == nil && wt.err == errCallDeadline {
+		cause = context.DeadlineExceeded // the connection timed the call out
 	}
 	if cause != nil {
-		if cc.unregister(call.RequestID) {
-			if cause == context.DeadlineExceeded {
-				e.health.failure(pol, nanotime(), st.probe)
-			} else if st.probe {
-				e.health.probing.Store(false)
-			}
-			return gaveUp(cause, fmt.Sprintf("%s.%s: no answer from %s within %v", c.servant, m.name, e.addr, st.timeout.Round(time.Millisecond)))
+		if cause == context.DeadlineExceeded {
+			e.health.failure(pol, nanotime(), st.probe)
+		} else if st.probe {
+			e.health.probing.Store(false)
 		}
-		<-wt.done // the answer is being delivered: take it
+		return gaveUp(cause, fmt.Sprintf("%s.%s: no answer from %s within %v", c.servant, m.name, e.addr, st.timeout.Round(time.Millisecond)))
 	}
 	res := wt
 	if res.err != nil {

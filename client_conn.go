@@ -180,40 +180,54 @@ func putTimer(t *time.Timer) {
 // and then signals done. Waiters are pooled; a waiter goes back to the pool
 // only once nobody can signal it any more.
 type waiter struct {
-	done chan struct{}
-	resp protocol.ResponsePacket
-	err  error
+	done     chan struct{}
+	resp     protocol.ResponsePacket
+	err      error
+	id       int32
+	deadline int64 // nanotime, when its connection times it out; 0: its context does
+	hi       int   // its index in the connection's deadline heap; -1 when not in it
 }
 
-var waiterPool = sync.Pool{New: func() any { return &waiter{done: make(chan struct{}, 1)} }}
+var waiterPool = sync.Pool{New: func() any { return &waiter{done: make(chan struct{}, 1), hi: -1} }}
 
 func putWaiter(w *waiter) {
-	w.resp, w.err = protocol.ResponsePacket{}, nil
+	w.resp, w.err, w.deadline, w.hi = protocol.ResponsePacket{}, nil, 0, -1
 	waiterPool.Put(w)
 }
 
 // clientConn is one multiplexed connection and its calls in flight.
 type clientConn struct {
-	conn     *transport.Conn
-	log      *slog.Logger
-	ep       *endpoint
-	idle     time.Duration
-	timer    *time.Timer
-	mu       sync.Mutex
-	pending  map[int32]*waiter
-	dead     error       // why the connection closed; guarded by mu
-	closed   atomic.Bool // dead != nil, readable without the lock
-	draining atomic.Bool // the server asked us to move on (_reconnect_), or a new connection replaced it
+	conn      *transport.Conn
+	log       *slog.Logger
+	ep        *endpoint
+	idle      time.Duration
+	timer     *time.Timer
+	mu        sync.Mutex
+	pending   map[int32]*waiter
+	deadlines []*waiter   // the pending calls it times out, a heap by deadline (client_deadline.go)
+	dtimer    *time.Timer // fires at the earliest of them
+	dtimerAt  int64       // when dtimer fires (nanotime); 0 when not armed
+	dead      error       // why the connection closed; guarded by mu
+	closed    atomic.Bool // dead != nil, readable without the lock
+	draining  atomic.Bool // the server asked us to move on (_reconnect_), or a new connection replaced it
 }
 
-func (cc *clientConn) register(id int32) (*waiter, error) {
+// register adds call id to the calls waiting for an answer; deadline
+// (nanotime) is when the connection times it out, 0 when the call's
+// context does.
+func (cc *clientConn) register(id int32, deadline int64) (*waiter, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.dead != nil {
 		return nil, wrapError(CodeSendRequestErr, cc.dead)
 	}
 	w := waiterPool.Get().(*waiter)
+	w.id = id
 	cc.pending[id] = w
+	if deadline != 0 {
+		w.deadline = deadline
+		cc.pushDeadline(w)
+	}
 	return w, nil
 }
 
@@ -223,8 +237,11 @@ func (cc *clientConn) register(id int32) (*waiter, error) {
 // waiter goes back to the pool.
 func (cc *clientConn) unregister(id int32) bool {
 	cc.mu.Lock()
-	_, ok := cc.pending[id]
-	delete(cc.pending, id)
+	w, ok := cc.pending[id]
+	if ok {
+		cc.removeDeadline(w)
+		delete(cc.pending, id)
+	}
 	last := len(cc.pending) == 0
 	cc.mu.Unlock()
 	if last && cc.draining.Load() {
@@ -255,7 +272,10 @@ func (cc *clientConn) onFrame(_ transport.Peer, f transport.Frame) {
 func (cc *clientConn) deliver(id int32, fill func(*waiter)) {
 	cc.mu.Lock()
 	w := cc.pending[id]
-	delete(cc.pending, id)
+	if w != nil {
+		cc.removeDeadline(w)
+		delete(cc.pending, id)
+	}
 	last := len(cc.pending) == 0
 	cc.mu.Unlock()
 	if w != nil { // nil: an answer that came after its call gave up
@@ -350,8 +370,16 @@ func (cc *clientConn) onClose(_ *transport.Conn, err error) {
 	cc.closed.Store(true)
 	pending := cc.pending
 	cc.pending = map[int32]*waiter{}
+	for _, w := range cc.deadlines {
+		w.hi = -1
+	}
+	cc.deadlines = nil
 	if cc.timer != nil {
 		cc.timer.Stop()
+	}
+	if cc.dtimer != nil {
+		cc.dtimer.Stop()
+		cc.dtimerAt = 0
 	}
 	cc.mu.Unlock()
 	for _, w := range pending {
