@@ -72,7 +72,7 @@ func (c *handlerCtx) Err() error {
 	if err := c.base.Err(); err != nil {
 		return c.cancel(err)
 	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	if !c.deadline.IsZero() && nanotime() >= monoOf(c.deadline) {
 		// Done, if made, is closed before Err reports the deadline.
 		return c.cancel(context.DeadlineExceeded)
 	}
