@@ -1,7 +1,6 @@
 package tars
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -167,7 +166,6 @@ type attemptState struct {
 	e        *endpoint
 	cc       *clientConn
 	probe    bool
-	failed   bool  // the endpoint failed (health)
 	now      int64 // nanotime when the endpoint was picked
 }
 
@@ -180,11 +178,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 	}
 	m := call.m
 	now := nanotime()
-	if call.deadline.IsZero() {
-		// Fixed now, for the call's later attempts (Deadline).
-		call.deadline = clockBase.Add(time.Duration(now) + cmp.Or(call.timeout, c.cfg.timeout))
-	}
-	deadline := call.deadline
+	deadline := call.deadlineAt(now) // fixed now, for the call's later attempts
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d // an attempt's own timeout
 	}
@@ -265,7 +259,7 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 				continue
 			}
 		}
-		st.e, st.cc, st.probe, st.failed, st.now = e, cc, probe, false, now
+		st.e, st.cc, st.probe, st.now = e, cc, probe, now
 		call.Endpoint, call.Peer = *e.info.Load(), cc.conn.RemoteAddr()
 		err := c.attempt(ctx, call)
 		if errors.Is(err, ErrEndpointUnavailable) {

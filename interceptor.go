@@ -64,8 +64,17 @@ func (c *Call) Idempotent() bool { return c.m != nil && c.m.idempotent }
 // middleware call it before any attempt runs. Zero on a server call, whose
 // handler's context carries the caller's deadline.
 func (c *Call) Deadline() time.Time {
+	if !c.deadline.IsZero() || c.timeout <= 0 {
+		return c.deadline
+	}
+	return c.deadlineAt(nanotime())
+}
+
+// deadlineAt is Deadline with the clock read: now (nanotime) fixes the
+// deadline of a call whose context has none.
+func (c *Call) deadlineAt(now int64) time.Time {
 	if c.deadline.IsZero() && c.timeout > 0 {
-		c.deadline = time.Now().Add(c.timeout)
+		c.deadline = clockBase.Add(time.Duration(now) + c.timeout)
 	}
 	return c.deadline
 }
