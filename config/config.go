@@ -288,9 +288,15 @@ func (c Config) Clone() Config {
 		}
 		c.Servants = s
 	}
-	if c.Client.Objects != nil {
-		objs := make(map[string]Object, len(c.Client.Objects))
-		for k, o := range c.Client.Objects {
+	c.Client = c.Client.Clone()
+	return c
+}
+
+// Clone returns a deep copy of c: its maps and lists are its own.
+func (c Client) Clone() Client {
+	if c.Objects != nil {
+		objs := make(map[string]Object, len(c.Objects))
+		for k, o := range c.Objects {
 			if o.Methods != nil {
 				ms := make(map[string]Method, len(o.Methods))
 				for name, m := range o.Methods {
@@ -301,7 +307,7 @@ func (c Config) Clone() Config {
 			}
 			objs[k] = o
 		}
-		c.Client.Objects = objs
+		c.Objects = objs
 	}
 	return c
 }

@@ -564,6 +564,9 @@ func TestFromClientConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A later change to the configuration (a reload) is for options
+		// built from it, not this one: it took a copy.
+		cc.Objects = map[string]config.Object{"*": {Methods: map[string]config.Method{"*": off}}}
 		for m, want := range tt.trips {
 			e := pingM
 			if m == "fail" {

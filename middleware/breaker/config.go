@@ -33,9 +33,12 @@ func clampU32(n int) uint32 {
 // its configuration asks for: c.Policy(servant, method).Breaker (the first
 // of objects.<o>.methods.<m>, objects.<o>.methods.*, objects.*.methods.<m>
 // and objects.*.methods.* that sets one), through FromConfig when enabled,
-// none when not (the configuration's default is off). It is read when a
-// method's breaker is made, at its first call.
+// none when not (the configuration's default is off). It reads a copy of
+// *c taken now, when a method's breaker is made at its first call: a later
+// change to *c (a reload) is for the options built from it.
 func FromClientConfig(c *config.Client) MethodOption {
+	snap := c.Clone()
+	c = &snap
 	return Policy(func(servant, method string) (Settings, bool) {
 		b := c.Policy(servant, method).Breaker
 		return FromConfig(b), b.Enabled

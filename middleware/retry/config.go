@@ -37,8 +37,12 @@ func HedgeFromConfig(c config.Hedge) (p HedgePolicy, ok bool) {
 // sharing budget (nil: a DefaultBudget of its own). The middleware of a
 // method is made at its first call; a method whose policy asks for neither
 // passes through. A policy the configuration got wrong fails the calls of
-// its method with the error (config.Validate catches those first).
+// its method with the error (config.Validate catches those first). It reads
+// a copy of *c taken now: a later change to *c (a reload) is for the
+// middleware built from it.
 func ForClient(c *config.Client, obj string, budget *Budget) tars.Middleware {
+	snap := c.Clone()
+	c = &snap
 	if budget == nil {
 		budget = DefaultBudget()
 	}

@@ -579,6 +579,9 @@ func TestForClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, obj, tars.WithMiddleware(retry.ForClient(&cfg.Client, servant, nil)))
+	// A later change to the configuration (a reload) is for middleware
+	// built from it, not this one: it took a copy.
+	cfg.Client.Objects[servant] = config.Object{}
 	for i := range 6 {
 		if _, err := Get.Call(context.Background(), c, Args{}); err != nil {
 			t.Fatalf("get %d: %v (retried onto the other backend)", i, err)
