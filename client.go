@@ -139,7 +139,13 @@ func (c *Client) invoke(ctx context.Context, m *method, req, rsp any, oneway boo
 	} else {
 		call.timeout = c.cfg.timeout // the deadline is fixed when first asked for or sent
 	}
-	return c.chain(ctx, call)
+	err := c.chain(ctx, call)
+	// After the whole chain: the call's own maps, which a retry or a backup
+	// request (Adopt) took from the attempt that won.
+	if r, ok := ctx.Value(responseMapsKey{}).(*ResponseMaps); ok {
+		r.Context, r.Status = call.ResponseContext, call.ResponseStatus
+	}
+	return err
 }
 
 // gaveUp is the error of a call whose caller gave up: its deadline passed
@@ -269,9 +275,6 @@ func (c *Client) roundTrip(ctx context.Context, call *Call) error {
 			lastErr = err
 			now = nanotime()
 			continue
-		}
-		if r, ok := ctx.Value(responseMapsKey{}).(*ResponseMaps); ok {
-			r.Context, r.Status = call.ResponseContext, call.ResponseStatus
 		}
 		return err
 	}

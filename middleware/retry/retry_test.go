@@ -79,6 +79,7 @@ func startBackend(t testing.TB, id int32) *backend {
 			b.attempts = append(b.attempts, sc.Status[retry.StatusKey])
 			b.mu.Unlock()
 		}
+		tars.SetResponseContext(ctx, "served-by", fmt.Sprint(id))
 		return (*b.behave.Load())(ctx, a.N)
 	}
 	tars.Handle(b.srv, servant, Get, handler)
@@ -434,8 +435,11 @@ func TestHedgeBeatsASlowBackend(t *testing.T) {
 					defer wg.Done()
 					for range perCaller {
 						start := time.Now()
-						if _, err := Get.Call(context.Background(), c, Args{}); err != nil {
+						var r tars.ResponseMaps // the winner's, not a cancelled loser's
+						if _, err := Get.Call(tars.WithResponseMaps(context.Background(), &r), c, Args{}); err != nil {
 							t.Error(err)
+						} else if r.Context["served-by"] == "" {
+							t.Errorf("the response maps were lost: %v", r.Context)
 						}
 						if time.Since(start) >= 250*time.Millisecond {
 							slow.Add(1)
