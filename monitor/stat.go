@@ -558,18 +558,18 @@ func clamp32(v int64) int32 {
 // known, to its head h, or drops it when h is new and MaxHeads are kept,
 // and makes k known; every stripe of t is held.
 func (r *StatReporter) addLocked(t *statTable, k statKey, h StatMicMsgHead, out outcome, ms int64) {
-	a, ok := t.keys[k] // known since the call looked
-	if !ok {
-		a, ok = t.heads[h]
+	a, known := t.keys[k] // known since the call looked (nil: its head is not kept)
+	if !known {
+		a = t.heads[h]
 	}
-	if !ok && len(t.heads) < r.maxHeads {
-		a, ok = newAgg(len(t.stripes)), true
+	if a == nil && !known && len(t.heads) < r.maxHeads {
+		a = newAgg(len(t.stripes))
 		t.heads[h] = a
 	}
-	if len(t.keys) < maxKeysPerHead*r.maxHeads {
+	if !known && len(t.keys) < maxKeysPerHead*r.maxHeads {
 		t.keys[k] = a // nil when h is not kept: its next calls are dropped under one stripe
 	}
-	if !ok {
+	if a == nil {
 		r.dropped.Add(1)
 		return
 	}

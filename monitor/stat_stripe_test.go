@@ -3,9 +3,12 @@ package monitor
 import (
 	"maps"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gotars/tars"
 )
 
 // rowRef is a head's row as one lock around one row adds it up, call after
@@ -125,4 +128,48 @@ func randomCalls(seed uint64, n int) []stripeCall {
 		calls[i] = stripeCall{out: outcome(rng.IntN(3)), ms: rng.Int64N(3500)}
 	}
 	return calls
+}
+
+// newBareReporter is a reporter without a stat client, for the tables alone.
+func newBareReporter(maxHeads int) *StatReporter {
+	r := &StatReporter{maxHeads: maxHeads, ipNames: map[netip.Addr]string{}}
+	for i := range r.sides {
+		r.sides[i].init(tableStripes())
+	}
+	return r
+}
+
+// TestNewKeyOverMaxHeads: once MaxHeads are kept, a new key is dropped —
+// also when two of its calls both missed it and take the stripes one after
+// the other (the second finds the key known as not kept). Both orders, and
+// the race itself.
+func TestNewKeyOverMaxHeads(t *testing.T) {
+	r := newBareReporter(1)
+	r.recordServer(&tars.Call{Server: true, Method: "a"}, nil, 1)
+	tb := &r.sides[1] // calls served
+	k, h := statKey{method: "b"}, StatMicMsgHead{InterfaceName: "b"}
+	tb.lock()
+	r.addLocked(tb, k, h, succeeded, 1)
+	r.addLocked(tb, k, h, succeeded, 1) // the second caller that missed it
+	tb.unlock()
+	if d := r.dropped.Load(); d != 2 {
+		t.Errorf("dropped %d, want 2", d)
+	}
+	for round := range 200 {
+		r := newBareReporter(1)
+		r.recordServer(&tars.Call{Server: true, Method: "a"}, nil, 1)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				<-start
+				r.recordServer(&tars.Call{Server: true, Method: "b"}, nil, 1)
+			})
+		}
+		close(start)
+		wg.Wait()
+		if d := r.dropped.Load(); d != 4 {
+			t.Fatalf("round %d: dropped %d, want 4", round, d)
+		}
+	}
 }
