@@ -15,7 +15,10 @@ import (
 // times.
 //
 // One budget may be shared by several middleware (retries and hedging of
-// the same client, or of every client of a process). It is safe for
+// the same client, or of every client of a process). Each middleware counts
+// the calls it sees: retries around backup requests over the same calls
+// would count each twice, so ForClient, which stacks them, has the retries
+// alone count it. It is safe for
 // concurrent use; under contention it may grant a few attempts past its
 // bound (the count is checked, then taken, without a lock).
 type Budget struct {

@@ -52,10 +52,11 @@ func ForClient(c *config.Client, obj string, budget *Budget) tars.Middleware {
 			pol := c.Policy(obj, method)
 			inv := next
 			rp := FromConfig(pol.Retry)
-			hp, hedge := HedgeFromConfig(pol.Hedge)
+			hp, hedged := HedgeFromConfig(pol.Hedge)
 			rp.Budget, hp.Budget = budget, budget
-			if hedge {
-				mw, err := Hedge(hp)
+			if hedged {
+				// The retries around it count the call, once.
+				mw, err := hedge(hp, rp.MaxAttempts <= 1)
 				if err != nil {
 					return failing(err)
 				}

@@ -56,15 +56,23 @@ type HedgePolicy struct {
 
 type hedger struct {
 	HedgePolicy
-	mu    sync.Mutex
-	hists map[string]*latency // by servant and method
+	countCalls bool // count each call in Budget (not when retries around it count it)
+	mu         sync.RWMutex
+	hists      map[methodKey]*latency
 }
+
+type methodKey struct{ servant, method string }
 
 // Hedge returns a client middleware sending backup requests for the calls
 // of idempotent endpoints under p. It fails for settings out of range. As
 // New, it passes other calls through. Each call it hedges runs its
 // attempts on goroutines of its own, all ended before the call returns.
-func Hedge(p HedgePolicy) (tars.Middleware, error) {
+func Hedge(p HedgePolicy) (tars.Middleware, error) { return hedge(p, true) }
+
+// hedge is Hedge, counting each call in the budget when countCalls is set:
+// ForClient, putting retries around backup requests with one budget, has
+// the retries count it.
+func hedge(p HedgePolicy, countCalls bool) (tars.Middleware, error) {
 	if p.Delay < 0 || p.MinDelay < 0 || p.MaxDelay < 0 || p.MaxAttempts < 0 || p.MinSamples < 0 || p.Window < 0 ||
 		p.Percentile < 0 || p.Percentile >= 1 || (p.MaxDelay > 0 && p.MaxDelay < p.MinDelay) {
 		return nil, fmt.Errorf("retry.Hedge: setting out of range in %+v", p)
@@ -89,7 +97,7 @@ func Hedge(p HedgePolicy) (tars.Middleware, error) {
 	}
 	p.Codes = slices.Clone(p.Codes)
 	p.Methods = slices.Clone(p.Methods)
-	h := &hedger{HedgePolicy: p, hists: map[string]*latency{}}
+	h := &hedger{HedgePolicy: p, countCalls: countCalls, hists: map[methodKey]*latency{}}
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			if !applies(call, h.Methods) || h.MaxAttempts < 2 || IsAttempt(ctx) {
@@ -101,13 +109,16 @@ func Hedge(p HedgePolicy) (tars.Middleware, error) {
 }
 
 type outcome struct {
-	a   *tars.Call
-	n   int // the attempt's number, 1 for the first
-	err error
+	a        *tars.Call
+	n        int // the attempt's number, 1 for the first
+	err      error
+	panicked any // what the attempt panicked with, if it did
 }
 
 func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call) error {
-	h.Budget.Call()
+	if h.countCalls {
+		h.Budget.Call()
+	}
 	var hist *latency
 	delay := h.Delay
 	if delay == 0 {
@@ -140,7 +151,36 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 			a.SetStatus(StatusKey, strconv.Itoa(n))
 		}
 		running++
-		go func() { results <- outcome{a, n, next(hctx, a)} }()
+		go func() {
+			o := outcome{a: a, n: n}
+			defer func() {
+				// A panic goes on on the caller's goroutine (below), where
+				// recovery middleware around this one sees it, as it would
+				// without backup requests.
+				if r := recover(); r != nil {
+					o.panicked = r
+				}
+				results <- o
+			}()
+			o.err = next(hctx, a)
+		}()
+	}
+	// drain waits for the attempts still running, which return once
+	// cancelled; a panic among them goes on here.
+	drain := func(last *outcome) {
+		var p any
+		for ; running > 0; running-- {
+			o := <-results
+			if o.panicked != nil {
+				p = o.panicked
+			}
+			if last != nil {
+				*last = o
+			}
+		}
+		if p != nil {
+			panic(p)
+		}
 	}
 	report := func(winner int) {
 		if h.OnBackup != nil {
@@ -158,6 +198,11 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 		case o := <-results:
 			running--
 			last = o
+			if o.panicked != nil {
+				cancel()
+				drain(nil)
+				panic(o.panicked)
+			}
 			if o.err != nil && retryable(ctx, o.err, h.Codes) {
 				if running > 0 {
 					continue // another attempt may still answer
@@ -169,9 +214,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 			}
 			// An answer (or the last failure): it wins.
 			cancel()
-			for ; running > 0; running-- {
-				<-results // the others return once cancelled
-			}
+			drain(nil)
 			call.Adopt(o.a)
 			if o.err == nil && hist != nil {
 				hist.record(time.Since(start))
@@ -185,9 +228,7 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 			}
 		case <-ctx.Done():
 			// The caller gave up: the attempts see it through hctx.
-			for ; running > 0; running-- {
-				last = <-results
-			}
+			drain(&last)
 			call.Adopt(last.a)
 			report(0)
 			return last.err
@@ -197,11 +238,16 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 
 // latency returns the latency record of the call's method.
 func (h *hedger) latency(call *tars.Call) *latency {
-	key := call.Servant + "." + call.Method
+	key := methodKey{call.Servant, call.Method}
+	h.mu.RLock()
+	l := h.hists[key]
+	h.mu.RUnlock()
+	if l != nil {
+		return l
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	l := h.hists[key]
-	if l == nil {
+	if l = h.hists[key]; l == nil {
 		l = newLatency(h.Window)
 		h.hists[key] = l
 	}

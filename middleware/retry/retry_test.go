@@ -16,6 +16,7 @@ import (
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/middleware"
 	"github.com/gotars/tars/middleware/retry"
 )
 
@@ -619,5 +620,50 @@ func TestForClient(t *testing.T) {
 		if d := time.Since(start); d > 250*time.Millisecond {
 			t.Fatalf("fan %d took %v: no backup request", i, d)
 		}
+	}
+}
+
+// TestHedgePanicReachesCaller: a panic below the hedging middleware, on an
+// attempt's goroutine, goes on on the caller's, where recovery middleware
+// around it turns it into an error instead of the process dying.
+func TestHedgePanicReachesCaller(t *testing.T) {
+	_, obj := startBackends(t, 2)
+	boom := func(next tars.Invoker) tars.Invoker {
+		return func(ctx context.Context, call *tars.Call) error { panic("endpoint middleware failed") }
+	}
+	c := newClient(t, obj, tars.WithEndpointMiddleware(boom),
+		tars.WithMiddleware(middleware.Recovery(nil), mustHedge(t, retry.HedgePolicy{Delay: time.Millisecond})))
+	_, err := Get.Call(context.Background(), c, Args{})
+	if tars.CodeOf(err) != tars.CodeServerUnknownErr || !strings.Contains(err.Error(), "endpoint middleware failed") {
+		t.Fatalf("err = %v, want the panic as CodeServerUnknownErr", err)
+	}
+}
+
+// TestForClientCountsEachCallOnce: retries around backup requests share one
+// budget, and a call is counted in it once — a budget granting one extra
+// attempt per call grants one after one call, not two.
+func TestForClientCountsEachCallOnce(t *testing.T) {
+	_, obj := startBackends(t, 1)
+	cfg := config.Default()
+	cfg.Client.Objects = map[string]config.Object{servant: {Methods: map[string]config.Method{
+		"get": {Retry: config.Retry{MaxAttempts: 2}, Hedge: config.Hedge{Delay: time.Second}},
+	}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	budget, err := retry.NewBudget(1, 0, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, obj, tars.WithMiddleware(retry.ForClient(&cfg.Client, servant, budget)))
+	if _, err := Get.Call(context.Background(), c, Args{}); err != nil {
+		t.Fatal(err)
+	}
+	granted := 0
+	for budget.Withdraw() {
+		granted++
+	}
+	if granted != 1 {
+		t.Fatalf("the budget granted %d extra attempts after one call, want 1", granted)
 	}
 }
