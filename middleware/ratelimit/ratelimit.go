@@ -218,11 +218,11 @@ type clientConfig struct {
 }
 
 // WithWait makes a client call over the limit wait for its token, as long
-// as the token comes before the call's deadline and within max (which
-// bounds calls whose context has no deadline; the client's own timeout is
-// not known to its middleware). A call whose token would come later fails
-// at once; one whose context ends while it waits fails with the context's
-// error. max must be positive.
+// as the token comes before the call's deadline (its context's, or the
+// client's timeout from the call's start: tars.Call.Deadline) and within
+// max. A call whose token would come later fails at once; one whose
+// context ends while it waits fails with the context's error. max must be
+// positive.
 func WithWait(max time.Duration) ClientOption {
 	return func(c *clientConfig) { c.maxWait = max }
 }
@@ -268,7 +268,13 @@ func Client(rules []Rule, opts ...ClientOption) (tars.Middleware, error) {
 			if !wait {
 				return refused(call, b)
 			}
-			if err := sb.wait(ctx, now, cfg.maxWait, m, s); err != nil {
+			// The wait counts against the call's time: fixing its
+			// deadline now starts the client's timeout here.
+			maxWait := cfg.maxWait
+			if dl := call.Deadline(); !dl.IsZero() {
+				maxWait = min(maxWait, dl.Sub(now))
+			}
+			if err := sb.wait(ctx, now, maxWait, m, s); err != nil {
 				if errors.Is(err, ErrLimited) {
 					return refused(call, b)
 				}
@@ -284,7 +290,7 @@ func refused(call *tars.Call, b *bucket) error {
 }
 
 // wait reserves a token of m and s (either may be nil) and waits for them,
-// within ctx's deadline and maxWait; ErrLimited when they come too late, ctx's
+// within maxWait (and ctx's deadline, which the call's includes); ErrLimited when they come too late, ctx's
 // error (as a *tars.Error) when it ends first. Reservations given up are
 // cancelled, giving their tokens back as far as later reservations allow.
 func (sb *servantBuckets) wait(ctx context.Context, now time.Time, maxWait time.Duration, m, s *bucket) error {

@@ -255,6 +255,21 @@ func TestClientWait(t *testing.T) {
 	if _, err := otherM.Call(context.Background(), c, tars.Void{}); err != nil {
 		t.Fatalf("after the cancelled wait: %v", err)
 	}
+
+	// Without a context deadline, the client's own timeout bounds the wait
+	// too: a token 500 ms away is refused at once under a 100 ms timeout.
+	mw, err = ratelimit.Client([]ratelimit.Rule{{Servant: a, Method: "other", Rate: 2, Burst: 1}}, ratelimit.WithWait(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = client(t, a, s, tars.WithMiddleware(mw), tars.WithTimeout(100*time.Millisecond))
+	if _, err := otherM.Call(context.Background(), c, tars.Void{}); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if _, err := otherM.Call(context.Background(), c, tars.Void{}); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Fatalf("a token past the client's timeout: %v after %v, want ErrLimited at once", err, time.Since(start))
+	}
 }
 
 func TestRuleErrors(t *testing.T) {
