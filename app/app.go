@@ -61,8 +61,7 @@ type options struct {
 	tasks         []task
 	frameworkOpts []tars.ClientOption
 	clientEpMW    []tars.Middleware
-	starts        []func(ctx context.Context, a *App) error
-	stops         []func(ctx context.Context) error
+	lifecycle     []lifecycle
 }
 
 // WithLogWriter sets where the App's text log goes (default LogWriter:
@@ -150,16 +149,15 @@ func WithClientEndpointMiddleware(mw ...tars.Middleware) Option {
 // servers have shut down, before the reporters send their last reports and
 // the clients close, with a context bounded by 5 s — its error joins Run's.
 // For integrations that must see the built App and flush at the end
-// (middleware/tarsotel/otelapp). Several run in the order given.
+// (middleware/tarsotel/otelapp). Several run in the order given. When Run
+// fails before it serves, the stops of the starts that succeeded run.
 func WithLifecycle(start func(ctx context.Context, a *App) error, stop func(ctx context.Context) error) Option {
-	return func(o *options) {
-		if start != nil {
-			o.starts = append(o.starts, start)
-		}
-		if stop != nil {
-			o.stops = append(o.stops, stop)
-		}
-	}
+	return func(o *options) { o.lifecycle = append(o.lifecycle, lifecycle{start, stop}) }
+}
+
+type lifecycle struct {
+	start func(ctx context.Context, a *App) error
+	stop  func(ctx context.Context) error
 }
 
 // WithFrameworkClientOptions adds options to the clients of the framework
@@ -266,6 +264,7 @@ type App struct {
 	stopped  bool
 	addrs    map[string]net.Addr
 	retiring sync.WaitGroup
+	closing  chan struct{} // closed when Run ends, after the graceful shutdown: retired clients close then at the latest
 
 	ran   atomic.Bool
 	stop  chan struct{}
@@ -307,7 +306,7 @@ func Usage(err error) error {
 // naming the key at fault.
 func New(cfg config.Config, opts ...Option) (*App, error) {
 	a := &App{cfg: cfg.Clone(), clients: map[string]*tars.Client{}, addrs: map[string]net.Addr{},
-		stop: make(chan struct{}), ready: make(chan struct{}), level: new(slog.LevelVar)}
+		stop: make(chan struct{}), ready: make(chan struct{}), closing: make(chan struct{}), level: new(slog.LevelVar)}
 	for _, o := range opts {
 		o(&a.opts)
 	}
@@ -652,7 +651,8 @@ func (a *App) RemoteLog(file string) io.Writer {
 }
 
 // Ready is closed once Run listens on every endpoint and has started its
-// work (remote config pulled, keepAlive begun).
+// work (remote config pulled, keepAlive begun). It is never closed when Run
+// fails before that: wait for Run's return too.
 func (a *App) Ready() <-chan struct{} { return a.ready }
 
 // Addr returns the address servant listens on (platform.AdminObj for the

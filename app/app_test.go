@@ -807,3 +807,83 @@ func TestLogPath(t *testing.T) {
 		t.Errorf("log file %q, %v", b, err)
 	}
 }
+
+// TestRetiredClientOutlivesGrace: a client a reload replaced keeps working
+// for the handlers still running through the graceful shutdown (it was
+// closed as the shutdown began).
+func TestRetiredClientOutlivesGrace(t *testing.T) {
+	const backendObj = "Test.Backend.EchoObj"
+	backend := tars.NewServer()
+	tars.Handle(backend, backendObj, echo, func(_ context.Context, a echoArgs) (string, error) { return a.S, nil })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go backend.Serve(ln)
+	t.Cleanup(func() { backend.Shutdown(context.Background()) })
+	path := filepath.Join(t.TempDir(), "app.yaml")
+	write := func(timeout string) {
+		t.Helper()
+		y := "server:\n  app: Test\n  server: EchoServer\n  grace_timeout: 5s\nservants:\n  " + echoObj +
+			":\n    endpoint: tcp -h 127.0.0.1 -p 0\nclient:\n  objects:\n    " + backendObj +
+			fmt.Sprintf(":\n      endpoints: tcp -h 127.0.0.1 -p %d\n      timeout: %s\n", ln.Addr().(*net.TCPAddr).Port, timeout)
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("1s")
+	l := &koanf.Loader{File: path, NoEnv: true, PollInterval: 20 * time.Millisecond}
+	cfg, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := make(chan config.Change, 4)
+	a, err := app.New(cfg, app.WithLogWriter(io.Discard), app.WithWatch(l), app.WithReload(func(ch config.Change) { changes <- ch }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old *tars.Client
+	relaying := make(chan struct{}, 1)
+	tars.Handle(a.Server(), echoObj, echo, func(ctx context.Context, e echoArgs) (string, error) {
+		relaying <- struct{}{}
+		time.Sleep(300 * time.Millisecond) // the shutdown has begun meanwhile
+		return echo.Call(context.Background(), old, e)
+	})
+	cancel, done := start(t, a)
+	if old, err = a.Client(backendObj); err != nil {
+		t.Fatal(err)
+	}
+	write("2s")
+	select {
+	case ch := <-changes:
+		if ch.Err != nil {
+			t.Fatal(ch.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload within 10 s")
+	}
+	if now, _ := a.Client(backendObj); now == old {
+		t.Fatal("the client was not replaced")
+	}
+	c, err := tars.NewClient(fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d", echoObj, a.Addr(echoObj).(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make(chan error, 1)
+	go func() {
+		s, err := echo.Call(context.Background(), c, echoArgs{S: "relayed"})
+		if err == nil && s != "relayed" {
+			err = fmt.Errorf("answer %q", s)
+		}
+		got <- err
+	}()
+	<-relaying
+	cancel() // stop: the handler is running, within the grace
+	if err := <-got; err != nil {
+		t.Errorf("the handler's call through the retired client during the grace: %v", err)
+	}
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -277,9 +277,10 @@ func clientKeysChanged(live []string) bool {
 
 // rebuildClients builds every client built so far again from cfg and swaps
 // them in; the old ones are closed after the longest timeout of the old
-// configuration (or when ctx ends). A client that cannot be built keeps
+// configuration, or when Run ends (after the graceful shutdown, whose
+// handlers may still use them). A client that cannot be built keeps
 // its old one, and the error is logged.
-func (a *App) rebuildClients(ctx context.Context, old, cfg *config.Config) {
+func (a *App) rebuildClients(old, cfg *config.Config) {
 	a.mu.Lock()
 	var retired []*tars.Client
 	for obj, c := range a.clients {
@@ -304,7 +305,7 @@ func (a *App) rebuildClients(ctx context.Context, old, cfg *config.Config) {
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-a.closing:
 		}
 		for _, c := range retired {
 			c.Close()

@@ -43,7 +43,12 @@ func Example() {
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	<-a.Ready()
+	select {
+	case <-a.Ready():
+	case err := <-done: // Run failed before it served
+		fmt.Println(err)
+		return
+	}
 
 	port := a.Addr("Demo.GreetServer.GreetObj").(*net.TCPAddr).Port
 	c, err := tars.NewClient(fmt.Sprintf("Demo.GreetServer.GreetObj@tcp -h 127.0.0.1 -p %d", port))

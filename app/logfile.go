@@ -61,8 +61,8 @@ func (l *LogFile) Write(p []byte) (int, error) {
 	if l.closed {
 		return 0, os.ErrClosed
 	}
-	if l.f == nil || time.Since(l.opened) > reopenEvery {
-		l.open()
+	if l.opened.IsZero() || time.Since(l.opened) > reopenEvery {
+		l.open() // the first write, or time to reopen (or to retry a failed open)
 	}
 	if l.f == nil {
 		return l.fallback().Write(p)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,32 @@ func TestLogFileFallback(t *testing.T) {
 	l.Write([]byte("four\n"))
 	if got := readFile(t, filepath.Join(blocker, "sub", "x.log")); got != "four\n" {
 		t.Errorf("the file made again: %q", got)
+	}
+}
+
+// TestLogFileRetriesAtReopen: after a failed open the file is tried again at
+// the next reopen, not at every line (each try is a mkdir and an open).
+func TestLogFileRetriesAtReopen(t *testing.T) {
+	old := reopenEvery
+	reopenEvery = time.Hour
+	defer func() { reopenEvery = old }()
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var fb bytes.Buffer
+	l := &LogFile{Dir: filepath.Join(blocker, "sub"), Name: "x", Fallback: &fb}
+	defer l.Close()
+	l.Write([]byte("one\n"))
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	l.Write([]byte("two\n"))
+	if _, err := os.Stat(filepath.Join(blocker, "sub")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the second line tried the file again before the reopen (%v)", err)
+	}
+	if s := fb.String(); !strings.HasSuffix(s, "one\ntwo\n") {
+		t.Errorf("fallback got %q", s)
 	}
 }

@@ -217,6 +217,38 @@ func TestLifecycleAndEndpointMiddleware(t *testing.T) {
 	}
 }
 
+// TestFailedStartStops: when a lifecycle start fails, Run returns its error
+// after the stops of the starts that ran before it, and Ready stays open.
+func TestFailedStartStops(t *testing.T) {
+	var order []string
+	hook := func(name string, fail bool) app.Option {
+		return app.WithLifecycle(func(context.Context, *app.App) error {
+			if fail {
+				return errors.New(name + " failed")
+			}
+			order = append(order, "start "+name)
+			return nil
+		}, func(context.Context) error { order = append(order, "stop "+name); return nil })
+	}
+	a, err := app.New(baseConfig(), hook("a", false), hook("b", true), hook("c", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registerEcho(a.Server(), nil)
+	err = a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "b failed") {
+		t.Fatalf("Run: %v, want the start's error", err)
+	}
+	if strings.Join(order, ",") != "start a,stop a" {
+		t.Errorf("hooks ran %v, want start a, stop a", order)
+	}
+	select {
+	case <-a.Ready():
+		t.Error("Ready closed after a failed start")
+	default:
+	}
+}
+
 // TestServantsWithoutHandlersAreLogged: Run warns of a configured servant
 // without handlers and of handlers of a servant not configured.
 func TestServantsWithoutHandlersAreLogged(t *testing.T) {

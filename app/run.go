@@ -45,15 +45,19 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.pullConfig(ctx, &cfg); err != nil {
 		return err
 	}
-	for _, start := range a.opts.starts {
-		if err := start(ctx, a); err != nil {
-			return fmt.Errorf("app: start: %w", err)
+	started := 0 // the lifecycle starts that ran
+	for _, lc := range a.opts.lifecycle {
+		if lc.start != nil {
+			if err := lc.start(ctx, a); err != nil {
+				return errors.Join(fmt.Errorf("app: start: %w", err), a.runStops(ctx, started))
+			}
 		}
+		started++
 	}
 	a.checkServants(cfg)
 	lns, err := a.listen(cfg)
 	if err != nil {
-		return err
+		return errors.Join(err, a.runStops(ctx, started))
 	}
 
 	var wg sync.WaitGroup
@@ -98,7 +102,7 @@ func (a *App) Run(ctx context.Context) error {
 			keepWG.Add(1)
 			go func() {
 				defer keepWG.Done()
-				if err := l.Watch(keepCtx, cfg, func(ch config.Change) { a.apply(keepCtx, ch) }); err != nil {
+				if err := l.Watch(keepCtx, cfg, func(ch config.Change) { a.apply(ch) }); err != nil {
 					a.log.Error("app: watch", "err", err)
 				}
 			}()
@@ -151,20 +155,29 @@ func (a *App) Run(ctx context.Context) error {
 		a.adminS.Shutdown(actx)
 		cancel()
 	}
-	if len(a.opts.stops) > 0 {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		for _, stop := range a.opts.stops {
-			if err := stop(sctx); err != nil {
-				a.log.Error("app: stopping", "err", err)
-				runErr = errors.Join(runErr, fmt.Errorf("app: stop: %w", err))
-			}
-		}
-		cancel()
-	}
+	runErr = errors.Join(runErr, a.runStops(ctx, len(a.opts.lifecycle)))
 	repCancel()
 	wg.Wait()
 	a.log.Info("app: stopped")
 	return runErr // closeClients closes the log file after this
+}
+
+// runStops runs the stops of the first n lifecycle pairs (those whose start
+// ran), within 5 s, joining their errors.
+func (a *App) runStops(ctx context.Context, n int) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var errs error
+	for _, lc := range a.opts.lifecycle[:n] {
+		if lc.stop == nil {
+			continue
+		}
+		if err := lc.stop(sctx); err != nil {
+			a.log.Error("app: stopping", "err", err)
+			errs = errors.Join(errs, fmt.Errorf("app: stop: %w", err))
+		}
+	}
+	return errs
 }
 
 // pullConfig pulls WithConfigFiles' files into base_path.
@@ -273,7 +286,7 @@ func (a *App) listen(cfg config.Config) ([]listener, error) {
 }
 
 // apply applies a change the watch reports.
-func (a *App) apply(ctx context.Context, ch config.Change) {
+func (a *App) apply(ch config.Change) {
 	defer func() {
 		if a.opts.onReload != nil {
 			a.opts.onReload(ch)
@@ -297,7 +310,7 @@ func (a *App) apply(ctx context.Context, ch config.Change) {
 		}
 	}
 	if clientKeysChanged(ch.Live) {
-		a.rebuildClients(ctx, &old, &cfg)
+		a.rebuildClients(&old, &cfg)
 	}
 	if len(ch.Live) > 0 {
 		a.log.Info("app: reload: applied", "keys", ch.Live)
@@ -307,6 +320,7 @@ func (a *App) apply(ctx context.Context, ch config.Change) {
 // closeClients closes every client once Run ends: the program's, those a
 // reload retired, and the framework's.
 func (a *App) closeClients() {
+	close(a.closing)
 	a.mu.Lock()
 	a.stopped = true
 	cs := make([]*tars.Client, 0, len(a.clients))
