@@ -20,7 +20,6 @@ import (
 	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/discovery/tarsregistry"
-	"github.com/gotars/tars/middleware/ratelimit"
 	"github.com/gotars/tars/monitor"
 	"github.com/gotars/tars/platform"
 	"github.com/gotars/tars/transport"
@@ -417,19 +416,11 @@ func (a *App) build() error {
 	}
 
 	// The server and its endpoints.
-	sopts, err := c.ServerOptions()
+	sopts, err := ServerOptions(c)
 	if err != nil {
-		return err
+		return &UsageError{Err: err}
 	}
 	sopts = append(sopts, tars.WithLogger(a.log))
-	if rules := ratelimit.ServerRules(c.Servants); len(rules) > 0 {
-		// servants.<s>.rate_limit: −9 before a request is queued.
-		lim, err := ratelimit.NewLimiter(rules...)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("servants.*.rate_limit: %w", err)}
-		}
-		sopts = append(sopts, tars.WithAdmission(lim.Admit))
-	}
 	var mws []tars.Middleware
 	if a.stats != nil {
 		mws = append(mws, a.stats.Middleware)

@@ -104,6 +104,26 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 	return c, nil
 }
 
+// ServerOptions returns the options of the configuration's server:
+// config.ServerOptions, and the servants' rate limits
+// (servants.<s>.rate_limit, servants.<s>.methods.<m>.rate_limit), which
+// answer −9 before a request is queued (tars.WithAdmission). The runner's
+// server is built with them; tarsdig's is too.
+func ServerOptions(cfg *config.Config) ([]tars.ServerOption, error) {
+	opts, err := cfg.ServerOptions()
+	if err != nil {
+		return nil, err
+	}
+	if rules := ratelimit.ServerRules(cfg.Servants); len(rules) > 0 {
+		lim, err := ratelimit.NewLimiter(rules...)
+		if err != nil {
+			return nil, fmt.Errorf("servants.*.rate_limit: %w", err)
+		}
+		opts = append(opts, tars.WithAdmission(lim.Admit))
+	}
+	return opts, nil
+}
+
 // ClientOptions returns the options of a client of obj that its
 // configuration asks for beyond config.ClientOptions: the balancer
 // (client.balancer, client.objects.<obj>.balancer), and the client chain,

@@ -85,3 +85,46 @@ func TestMethodTimeouts(t *testing.T) {
 		t.Errorf("the server saw echo's timeout %v, want client.timeout's 5s", d)
 	}
 }
+
+// TestServantRateLimit: servants.<s>.rate_limit holds tarsdig's server to
+// its rate as it holds the runner's: −9 once the burst is spent.
+func TestServantRateLimit(t *testing.T) {
+	cfg := testConfig(map[string]string{echoObj: "tcp"})
+	sv := cfg.Servants[echoObj]
+	sv.RateLimit = config.RateLimit{Rate: 0.001, Burst: 2} // no refill during the test
+	cfg.Servants[echoObj] = sv
+	static := discovery.NewStatic()
+	c := newContainer(t, cfg,
+		func(c *dig.Container) error {
+			return c.Provide(func() tarsdig.Servant {
+				return tarsdig.Servant{Name: echoObj, Register: func(srv *tars.Server, servant string) {
+					tars.Handle(srv, servant, echo, func(_ context.Context, a echoArgs) (string, error) { return a.S, nil })
+				}}
+			}, dig.Group(tarsdig.ServantGroup))
+		},
+		func(c *dig.Container) error {
+			return c.Decorate(func(discovery.Resolver) discovery.Resolver { return static })
+		})
+	r := start(t, c)
+	a, _ := transport.ParseAddress(r.ls.Endpoint(echoObj, ""))
+	static.Update(discovery.FromAddress(a))
+	if err := c.Invoke(func(cs *tarsdig.Clients) {
+		cl, err := cs.Get(echoObj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var codes []tars.Code
+		for range 3 {
+			_, err := echo.Call(context.Background(), cl, echoArgs{S: "x"})
+			codes = append(codes, tars.CodeOf(err))
+		}
+		if codes[0] != tars.CodeSuccess || codes[1] != tars.CodeSuccess || codes[2] != tars.CodeServerOverload {
+			t.Errorf("codes %v, want 0, 0, %d", codes, tars.CodeServerOverload)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"go.uber.org/dig"
 
 	"github.com/gotars/tars"
+	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/discovery"
 	"github.com/gotars/tars/discovery/tarsregistry"
@@ -199,13 +200,14 @@ type ServerParams struct {
 	Logger   *slog.Logger        `optional:"true"`
 }
 
-// NewServer builds the server of the configuration (cfg.ServerOptions),
+// NewServer builds the server of the configuration (app.ServerOptions: the
+// configuration's options and the servants' rate limits),
 // with the logger, the server chain and the group's options, and registers
 // every servant of the servant group. Each registered servant must be a
 // servant of the configuration and each configured servant must be
 // registered, exactly once. It listens on nothing: Run and Serve do.
 func NewServer(p ServerParams) (*tars.Server, error) {
-	opts, err := p.Config.ServerOptions()
+	opts, err := app.ServerOptions(p.Config)
 	if err != nil {
 		return nil, err
 	}
