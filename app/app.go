@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/discovery"
-	"github.com/gotars/tars/discovery/tarsregistry"
 	"github.com/gotars/tars/monitor"
 	"github.com/gotars/tars/platform"
 	"github.com/gotars/tars/transport"
@@ -354,16 +352,9 @@ func (a *App) build() error {
 	case c.Client.Consul != "":
 		return &config.KeyError{Key: "client.consul", Err: errors.New("set: give app.WithResolver a Consul resolver (module github.com/gotars/tars/discovery/consul)")}
 	case c.Client.Locator != "":
-		ropts := []tarsregistry.Option{tarsregistry.WithRefreshInterval(c.Client.RefreshInterval), tarsregistry.WithLogger(a.log)}
-		if c.Server.NodeName != "" {
-			ropts = append(ropts, tarsregistry.WithNodeName(c.Server.NodeName))
-		}
-		if c.Server.DataPath != "" && c.Server.Server != "" { // TarsGo's <datapath>/<server>.tarsdat
-			ropts = append(ropts, tarsregistry.WithCacheFile(filepath.Join(c.Server.DataPath, c.Server.Server+".tarsdat")))
-		}
-		r, err := tarsregistry.New(c.Client.Locator, ropts...)
+		r, err := RegistryResolver(c, a.log, a.opts.frameworkOpts...)
 		if err != nil {
-			return &config.KeyError{Key: "client.locator", Err: err}
+			return err
 		}
 		a.res = r
 	}

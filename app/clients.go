@@ -1,13 +1,18 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/discovery"
+	"github.com/gotars/tars/discovery/tarsregistry"
 	"github.com/gotars/tars/lb"
 	"github.com/gotars/tars/middleware/breaker"
 	"github.com/gotars/tars/middleware/ratelimit"
@@ -102,6 +107,38 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 		return nil, fmt.Errorf("app: client of %s: %w", obj, err)
 	}
 	return c, nil
+}
+
+// RegistryResolver returns the TARS registry resolver of the clients'
+// objects without static endpoints: client.locator, asked every
+// client.refresh_interval through a client of the configuration's options
+// for QueryObj (client.tls, the timeouts) and extra, with the node name
+// (server.node_name, else server.local_ip) and, when server.data_path is
+// set, TarsGo's cache file <data_path>/<server>.tarsdat. The runner's
+// clients use it, and tarsdig's. It connects to nothing.
+func RegistryResolver(cfg *config.Config, log *slog.Logger, extra ...tars.ClientOption) (discovery.Resolver, error) {
+	copts, err := cfg.ClientOptions(tarsregistry.QueryObj)
+	if err != nil {
+		return nil, err
+	}
+	opts := []tarsregistry.Option{
+		tarsregistry.WithRefreshInterval(cfg.Client.RefreshInterval),
+		tarsregistry.WithClientOptions(append(copts, extra...)...),
+	}
+	if n := cmp.Or(cfg.Server.NodeName, cfg.Server.LocalIP); n != "" {
+		opts = append(opts, tarsregistry.WithNodeName(n))
+	}
+	if cfg.Server.DataPath != "" && cfg.Server.Server != "" {
+		opts = append(opts, tarsregistry.WithCacheFile(filepath.Join(cfg.Server.DataPath, cfg.Server.Server+".tarsdat")))
+	}
+	if log != nil {
+		opts = append(opts, tarsregistry.WithLogger(log))
+	}
+	r, err := tarsregistry.New(cfg.Client.Locator, opts...)
+	if err != nil {
+		return nil, &config.KeyError{Key: "client.locator", Err: err}
+	}
+	return r, nil
 }
 
 // ServerOptions returns the options of the configuration's server:

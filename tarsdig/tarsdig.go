@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 
 	"go.uber.org/dig"
@@ -38,7 +37,6 @@ import (
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/discovery"
-	"github.com/gotars/tars/discovery/tarsregistry"
 )
 
 // The value groups the providers read. Provide a value into one with
@@ -170,24 +168,7 @@ func NewResolver(p ResolverParams) (discovery.Resolver, error) {
 	if cfg.Client.Locator == "" {
 		return nil, nil
 	}
-	copts, err := cfg.ClientOptions(tarsregistry.QueryObj)
-	if err != nil {
-		return nil, err
-	}
-	opts := []tarsregistry.Option{
-		tarsregistry.WithRefreshInterval(cfg.Client.RefreshInterval),
-		tarsregistry.WithClientOptions(copts...),
-	}
-	if n := cmp.Or(cfg.Server.NodeName, cfg.Server.LocalIP); n != "" {
-		opts = append(opts, tarsregistry.WithNodeName(n))
-	}
-	if cfg.Server.DataPath != "" && cfg.Server.Server != "" {
-		opts = append(opts, tarsregistry.WithCacheFile(filepath.Join(cfg.Server.DataPath, cfg.Server.Server)+".tarsdat"))
-	}
-	if p.Logger != nil {
-		opts = append(opts, tarsregistry.WithLogger(p.Logger))
-	}
-	return tarsregistry.New(cfg.Client.Locator, opts...)
+	return app.RegistryResolver(cfg, p.Logger)
 }
 
 // ServerParams are what NewServer reads.
