@@ -67,9 +67,6 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 		return nil, err
 	}
 	opts = append(opts, tars.WithLogger(a.log))
-	if set := cfg.Client.SetDivision; set != "" {
-		opts = append(opts, tars.WithSet(set))
-	}
 	more, err := ClientOptions(cfg, obj)
 	if err != nil {
 		return nil, err
@@ -88,13 +85,11 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 	if len(a.opts.clientEpMW) > 0 {
 		opts = append(opts, tars.WithEndpointMiddleware(a.opts.clientEpMW...))
 	}
-	target := cfg.Client.Target(obj)
-	if !strings.Contains(target, "@") {
-		if a.res == nil {
-			return nil, fmt.Errorf("app: client of %s: no client.objects.%s.endpoints and no client.locator (or resolver) to find it", obj, obj)
-		}
-		opts = append(opts, tars.WithResolver(a.res))
+	target, topts, err := ClientTarget(cfg, obj, a.res)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, topts...)
 	if a.opts.clientOpts != nil {
 		more, err := a.opts.clientOpts(obj, cfg)
 		if err != nil {
@@ -107,6 +102,21 @@ func (a *App) buildClient(cfg *config.Config, obj string) (*tars.Client, error) 
 		return nil, fmt.Errorf("app: client of %s: %w", obj, err)
 	}
 	return c, nil
+}
+
+// ClientTarget returns what a client of obj is made for
+// (tars.NewClient): obj with its static endpoints
+// (client.objects.<obj>.endpoints), or else obj with res resolving it, as
+// an option; an error when it has neither.
+func ClientTarget(cfg *config.Config, obj string, res discovery.Resolver) (string, []tars.ClientOption, error) {
+	target := cfg.Client.Target(obj)
+	if strings.Contains(target, "@") {
+		return target, nil, nil
+	}
+	if res == nil {
+		return "", nil, fmt.Errorf("app: client of %s: no client.objects.%s.endpoints and no resolver to find it (set client.locator, or give one)", obj, obj)
+	}
+	return target, []tars.ClientOption{tars.WithResolver(res)}, nil
 }
 
 // RegistryResolver returns the TARS registry resolver of the clients'
@@ -162,8 +172,9 @@ func ServerOptions(cfg *config.Config) ([]tars.ServerOption, error) {
 }
 
 // ClientOptions returns the options of a client of obj that its
-// configuration asks for beyond config.ClientOptions: the balancer
-// (client.balancer, client.objects.<obj>.balancer), and the client chain,
+// configuration asks for beyond config.ClientOptions: the set
+// (client.set_division), the balancer (client.balancer,
+// client.objects.<obj>.balancer), and the client chain,
 // outermost first — the per-method timeouts (….methods.<m>.timeout, so
 // that every attempt of a call shares them), the object's rate limit, the
 // methods' circuit breakers (one verdict per call), retries and backup
@@ -176,6 +187,9 @@ func ClientOptions(cfg *config.Config, obj string) ([]tars.ClientOption, error) 
 		return nil, err
 	}
 	opts := []tars.ClientOption{tars.WithBalancer(bal)}
+	if set := cfg.Client.SetDivision; set != "" {
+		opts = append(opts, tars.WithSet(set))
+	}
 	var mws []tars.Middleware
 	if mw := methodTimeouts(cfg, obj); mw != nil {
 		mws = append(mws, mw)

@@ -117,20 +117,18 @@ func (cs *Clients) build(obj string, extra []tars.ClientOption) (*tars.Client, e
 	if err != nil {
 		return nil, err
 	}
-	// The balancer, the per-method timeouts, rate limit, breakers,
-	// retries and backup requests: what the runner's clients get.
+	// The set, the balancer, the per-method timeouts, rate limit,
+	// breakers, retries and backup requests: what the runner's clients get.
 	more, err := app.ClientOptions(cs.cfg, obj)
 	if err != nil {
 		return nil, fmt.Errorf("tarsdig: %w", err)
 	}
 	opts = append(opts, more...)
-	target := cs.cfg.Client.Target(obj)
-	if target == obj {
-		if cs.resolver == nil {
-			return nil, fmt.Errorf("tarsdig: client of %s: no client.objects.%s.endpoints and no resolver (set client.locator, or provide one)", obj, obj)
-		}
-		opts = append(opts, tars.WithResolver(cs.resolver))
+	target, topts, err := app.ClientTarget(cs.cfg, obj, cs.resolver)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, topts...)
 	opts = append(opts, cs.opts...)
 	opts = append(opts, extra...)
 	return tars.NewClient(target, opts...)
