@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"reflect"
 	"strings"
@@ -143,6 +144,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"observability.trace_exporter", func(c *Config) { c.Observability.TraceExporter = "zipkin" }},
 		{"observability.trace_endpoint", func(c *Config) { c.Observability.TraceExporter = "otlp" }},
 		{"observability.trace_sample_ratio", func(c *Config) { c.Observability.TraceSampleRatio = 1.5 }},
+		{"observability.trace_sample_ratio", func(c *Config) { c.Observability.TraceSampleRatio = math.NaN() }},
+		{"observability.metrics_address", func(c *Config) { c.Observability.MetricsAddress = "9090" }},
 		{"log.level", func(c *Config) { c.Log.Level = "loud" }},
 	}
 	for _, tt := range tests {

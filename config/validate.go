@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -158,18 +159,7 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	ob := &c.Observability
-	v.oneOf("observability.trace_exporter", ob.TraceExporter, TraceExporters)
-	if ob.TraceSampleRatio < 0 || ob.TraceSampleRatio > 1 {
-		v.add("observability.trace_sample_ratio", fmt.Errorf("%v: want 0..1", ob.TraceSampleRatio))
-	}
-	if ob.TraceExporter == "otlp" && ob.TraceEndpoint == "" {
-		v.add("observability.trace_endpoint", errors.New("missing: the otlp exporter needs an endpoint"))
-	}
-	v.object("observability.stat_obj", ob.StatObj)
-	v.object("observability.property_obj", ob.PropertyObj)
-	v.positive("observability.stat_interval", ob.StatInterval)
-	v.positive("observability.property_interval", ob.PropertyInterval)
+	c.Observability.check(v)
 
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		v.add("log.level", err)
@@ -177,6 +167,35 @@ func (c *Config) Validate() error {
 	v.min("log.size", c.Log.Size, 0)
 	v.min("log.num", int64(c.Log.Num), 0)
 	return errors.Join(v.errs...)
+}
+
+// Validate checks the observability keys alone, as Config.Validate does,
+// for the integrations that read only them (middleware/tarsotel/otelapp).
+func (ob Observability) Validate() error {
+	v := &validator{}
+	ob.check(v)
+	return errors.Join(v.errs...)
+}
+
+func (ob *Observability) check(v *validator) {
+	v.oneOf("observability.trace_exporter", ob.TraceExporter, TraceExporters)
+	if r := ob.TraceSampleRatio; math.IsNaN(r) || r < 0 || r > 1 {
+		v.add("observability.trace_sample_ratio", fmt.Errorf("%v: want 0..1", r))
+	}
+	if ob.TraceExporter == "otlp" && ob.TraceEndpoint == "" {
+		v.add("observability.trace_endpoint", errors.New("missing: the otlp exporter needs an endpoint"))
+	}
+	if a := ob.MetricsAddress; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil {
+			v.add("observability.metrics_address", fmt.Errorf("%q: want host:port: %w", a, err))
+		} else if port == "" {
+			v.add("observability.metrics_address", fmt.Errorf("%q: no port", a))
+		}
+	}
+	v.object("observability.stat_obj", ob.StatObj)
+	v.object("observability.property_obj", ob.PropertyObj)
+	v.positive("observability.stat_interval", ob.StatInterval)
+	v.positive("observability.property_interval", ob.PropertyInterval)
 }
 
 type validator struct{ errs []error }

@@ -3,6 +3,8 @@ package idl
 import (
 	"strings"
 	"unicode"
+
+	"github.com/gotars/tars/internal/ident"
 )
 
 // tarsKeywords are the reserved words of TARS IDL (tars2go's lexer and
@@ -87,11 +89,8 @@ func checkName(name string) string {
 	if name == "" {
 		return "empty name"
 	}
-	for i, r := range name {
-		ok := r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || i > 0 && '0' <= r && r <= '9'
-		if !ok {
-			return "is not a TARS identifier (ASCII letters, digits and _, not starting with a digit)"
-		}
+	if !ident.Valid(name) {
+		return "is not a TARS identifier (ASCII letters, digits and _, not starting with a digit)"
 	}
 	if tarsKeywords[name] {
 		return "is a TARS IDL keyword"

@@ -38,11 +38,10 @@ func (a Address) HostPort() string { return net.JoinHostPort(a.Host, strconv.Ito
 // bind address when the endpoint has one (it then advertises -h and binds
 // -b, as TarsCpp does), else -h.
 func (a Address) ListenHostPort() string {
-	host := a.Host
 	if a.Bind != "" {
-		host = a.Bind
+		a.Host = a.Bind
 	}
-	return net.JoinHostPort(host, strconv.Itoa(a.Port))
+	return a.HostPort()
 }
 
 // String returns the address in TARS syntax; ParseAddress reads it back.

@@ -46,7 +46,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -245,30 +244,14 @@ func (t *Telemetry) fail(err error) error {
 
 // check reports every bad observability key, each a *config.KeyError.
 func check(ob config.Observability) error {
-	var errs []error
-	bad := func(key string, err error) { errs = append(errs, &config.KeyError{Key: key, Err: err}) }
-	switch ob.TraceExporter {
-	case "", "stdout":
-	case "otlp":
-		if ob.TraceEndpoint == "" {
-			bad("observability.trace_endpoint", errors.New("missing: the otlp exporter needs an endpoint"))
-		} else if _, err := otlpOptions(ob.TraceEndpoint); err != nil {
-			errs = append(errs, err)
-		}
-	default:
-		bad("observability.trace_exporter", fmt.Errorf("%q: want \"\", \"otlp\" or \"stdout\"", ob.TraceExporter))
+	if err := ob.Validate(); err != nil {
+		return err
 	}
-	if r := ob.TraceSampleRatio; math.IsNaN(r) || r < 0 || r > 1 {
-		bad("observability.trace_sample_ratio", fmt.Errorf("%v: want 0..1", r))
+	if ob.TraceExporter == "otlp" {
+		_, err := otlpOptions(ob.TraceEndpoint) // the endpoint's syntax, which config does not know
+		return err
 	}
-	if a := ob.MetricsAddress; a != "" {
-		if _, port, err := net.SplitHostPort(a); err != nil {
-			bad("observability.metrics_address", fmt.Errorf("%q: want host:port: %w", a, err))
-		} else if port == "" {
-			bad("observability.metrics_address", fmt.Errorf("%q: no port", a))
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // otlpOptions maps trace_endpoint onto the OTLP HTTP exporter: a URL
@@ -504,11 +487,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		if err := t.tp.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("otelapp: traces: %w", err))
 		}
-		if bsp == nil && t.exp != nil {
+		if bsp == nil { // no batcher: the exporter is shut down here
 			errs = append(errs, t.exp.Shutdown(ctx))
 		}
-	} else if t.exp != nil {
-		errs = append(errs, t.exp.Shutdown(ctx))
 	}
 	if t.mp != nil {
 		if err := t.mp.Shutdown(ctx); err != nil {

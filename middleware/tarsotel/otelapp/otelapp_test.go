@@ -265,8 +265,8 @@ func TestMetricsAndStdoutTraces(t *testing.T) {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 	for _, want := range []string{
-		fmt.Sprintf(`rpc_server_call_duration_seconds_count{otel_scope_name="github.com/gotars/tars/middleware/tarsotel",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="0.1.0",rpc_method="%s/getUser",rpc_response_status_code="0",rpc_system_name="tars"} %d`, userapi.Servant, calls),
-		fmt.Sprintf(`rpc_client_call_duration_seconds_count{otel_scope_name="github.com/gotars/tars/middleware/tarsotel",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="0.1.0",rpc_method="%s/getUser",rpc_response_status_code="0",rpc_system_name="tars"} %d`, backendObj, calls),
+		fmt.Sprintf(`rpc_server_call_duration_seconds_count{otel_scope_name="%s",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="%s",rpc_method="%s/getUser",rpc_response_status_code="0",rpc_system_name="tars"} %d`, tarsotel.ScopeName, tarsotel.Version, userapi.Servant, calls),
+		fmt.Sprintf(`rpc_client_call_duration_seconds_count{otel_scope_name="%s",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="%s",rpc_method="%s/getUser",rpc_response_status_code="0",rpc_system_name="tars"} %d`, tarsotel.ScopeName, tarsotel.Version, backendObj, calls),
 		"tars_server_connections_accepted_total{",
 		"tars_server_calls_in_flight{",
 		`target_info{service_name="Test.OtelServer"} 1`,

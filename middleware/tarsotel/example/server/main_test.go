@@ -20,6 +20,7 @@ import (
 	"github.com/gotars/tars/app"
 	"github.com/gotars/tars/config"
 	"github.com/gotars/tars/example/userservice/userapi"
+	"github.com/gotars/tars/middleware/tarsotel"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
@@ -120,7 +121,7 @@ func scrape(t *testing.T, metrics net.Addr, calls int) {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 	for _, want := range []string{
-		fmt.Sprintf(`rpc_server_call_duration_seconds_count{otel_scope_name="github.com/gotars/tars/middleware/tarsotel",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="0.1.0",rpc_method="%s/getUser",rpc_response_status_code="2",rpc_system_name="tars"} %d`, userapi.Servant, calls),
+		fmt.Sprintf(`rpc_server_call_duration_seconds_count{otel_scope_name="%s",otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="%s",rpc_method="%s/getUser",rpc_response_status_code="2",rpc_system_name="tars"} %d`, tarsotel.ScopeName, tarsotel.Version, userapi.Servant, calls),
 		"tars_server_connections_accepted_total{",
 		"tars_server_calls_in_flight{",
 		`target_info{service_name="UserService.UserServer"} 1`,
