@@ -34,7 +34,11 @@ func HedgeFromConfig(c config.Hedge) (p HedgePolicy, ok bool) {
 // ForClient returns client middleware that gives each method of the
 // servant obj the retries and backup requests the configuration asks for
 // (c.Policy(obj, method): its retry and hedge parts), retries outermost,
-// sharing budget (nil: a DefaultBudget of its own). The middleware of a
+// sharing budget (nil: a DefaultBudget of its own). With both, a call is
+// counted in the budget once, a failure is retried by the retries alone
+// (with their back-off), and backup requests race slow attempts: a call
+// sends at most retry.max_attempts × hedge.max_attempts requests, and only
+// while attempts are slow, not failing. The middleware of a
 // method is made at its first call; a method whose policy asks for neither
 // passes through. A policy the configuration got wrong fails the calls of
 // its method with the error (config.Validate catches those first). It reads
@@ -55,8 +59,9 @@ func ForClient(c *config.Client, obj string, budget *Budget) tars.Middleware {
 			hp, hedged := HedgeFromConfig(pol.Hedge)
 			rp.Budget, hp.Budget = budget, budget
 			if hedged {
-				// The retries around it count the call, once.
-				mw, err := hedge(hp, rp.MaxAttempts <= 1)
+				// The retries around it count the call, once, and
+				// retry its failures.
+				mw, err := hedge(hp, rp.MaxAttempts > 1)
 				if err != nil {
 					return failing(err)
 				}

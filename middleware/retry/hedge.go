@@ -56,7 +56,7 @@ type HedgePolicy struct {
 
 type hedger struct {
 	HedgePolicy
-	countCalls bool // count each call in Budget (not when retries around it count it)
+	underRetry bool // retries around it (ForClient) count the calls and retry the failures
 	mu         sync.RWMutex
 	hists      map[methodKey]*latency
 }
@@ -67,12 +67,13 @@ type methodKey struct{ servant, method string }
 // of idempotent endpoints under p. It fails for settings out of range. As
 // New, it passes other calls through. Each call it hedges runs its
 // attempts on goroutines of its own, all ended before the call returns.
-func Hedge(p HedgePolicy) (tars.Middleware, error) { return hedge(p, true) }
+func Hedge(p HedgePolicy) (tars.Middleware, error) { return hedge(p, false) }
 
-// hedge is Hedge, counting each call in the budget when countCalls is set:
-// ForClient, putting retries around backup requests with one budget, has
-// the retries count it.
-func hedge(p HedgePolicy, countCalls bool) (tars.Middleware, error) {
+// hedge is Hedge; underRetry is for ForClient, which puts retries around
+// the backup requests with one budget: the retries count each call, and
+// retry a call whose attempts all failed, with their back-off — the
+// backup requests only race slow attempts.
+func hedge(p HedgePolicy, underRetry bool) (tars.Middleware, error) {
 	if p.Delay < 0 || p.MinDelay < 0 || p.MaxDelay < 0 || p.MaxAttempts < 0 || p.MinSamples < 0 || p.Window < 0 ||
 		p.Percentile < 0 || p.Percentile >= 1 || (p.MaxDelay > 0 && p.MaxDelay < p.MinDelay) {
 		return nil, fmt.Errorf("retry.Hedge: setting out of range in %+v", p)
@@ -97,7 +98,7 @@ func hedge(p HedgePolicy, countCalls bool) (tars.Middleware, error) {
 	}
 	p.Codes = slices.Clone(p.Codes)
 	p.Methods = slices.Clone(p.Methods)
-	h := &hedger{HedgePolicy: p, countCalls: countCalls, hists: map[methodKey]*latency{}}
+	h := &hedger{HedgePolicy: p, underRetry: underRetry, hists: map[methodKey]*latency{}}
 	return func(next tars.Invoker) tars.Invoker {
 		return func(ctx context.Context, call *tars.Call) error {
 			if !applies(call, h.Methods) || h.MaxAttempts < 2 || IsAttempt(ctx) {
@@ -116,7 +117,7 @@ type outcome struct {
 }
 
 func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call) error {
-	if h.countCalls {
+	if !h.underRetry {
 		h.Budget.Call()
 	}
 	var hist *latency
@@ -207,8 +208,9 @@ func (h *hedger) invoke(ctx context.Context, next tars.Invoker, call *tars.Call)
 				if running > 0 {
 					continue // another attempt may still answer
 				}
-				if started < h.MaxAttempts && time.Until(deadline(ctx, call)) > time.Millisecond && h.Budget.Withdraw() {
+				if !h.underRetry && started < h.MaxAttempts && time.Until(deadline(ctx, call)) > time.Millisecond && h.Budget.Withdraw() {
 					launch() // the failed attempt was the last: try another now
+					t.Reset(delay)
 					continue
 				}
 			}

@@ -667,3 +667,34 @@ func TestForClientCountsEachCallOnce(t *testing.T) {
 		t.Fatalf("the budget granted %d extra attempts after one call, want 1", granted)
 	}
 }
+
+// TestForClientFailuresRetriedOnce: retries around backup requests, every
+// backend failing at once with a code both retry: the call sends
+// retry.max_attempts requests — the retries retry failures, the backup
+// requests do not as well.
+func TestForClientFailuresRetriedOnce(t *testing.T) {
+	bs, obj := startBackends(t, 2)
+	for _, b := range bs {
+		b.set(func(context.Context, int32) (int32, error) {
+			return 0, tars.NewError(tars.CodeInvokeTimeout, "gave up") // always retried
+		})
+	}
+	cfg := config.Default()
+	cfg.Client.Objects = map[string]config.Object{servant: {Methods: map[string]config.Method{
+		"get": {Retry: config.Retry{MaxAttempts: 3, Codes: []int{int(tars.CodeServerOverload)}}, Hedge: config.Hedge{Delay: time.Second, MaxAttempts: 2}},
+	}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	budget, err := retry.NewBudget(1, 100, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, obj, tars.WithMiddleware(retry.ForClient(&cfg.Client, servant, budget)))
+	if _, err := Get.Call(context.Background(), c, Args{}); tars.CodeOf(err) != tars.CodeInvokeTimeout {
+		t.Fatalf("err = %v, want the failure", err)
+	}
+	if n := bs[0].calls.Load() + bs[1].calls.Load(); n != 3 {
+		t.Fatalf("%d requests for one call, want 3 (retry.max_attempts)", n)
+	}
+}
