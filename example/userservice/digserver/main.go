@@ -20,14 +20,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"go.uber.org/dig"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/gotars/tars"
 	"github.com/gotars/tars/config"
+	"github.com/gotars/tars/config/koanf"
 	"github.com/gotars/tars/example/userservice/userapi"
 	"github.com/gotars/tars/example/userservice/userserver"
 	"github.com/gotars/tars/middleware"
@@ -35,7 +34,7 @@ import (
 )
 
 func main() {
-	file := flag.String("config", "", "configuration file: YAML (.yaml, .yml) or TARS-native (.conf, .tars)")
+	file := flag.String("config", "", "configuration file: YAML (.yaml, .yml), JSON, TOML or TARS-native (.conf, .tars)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if *file == "" {
@@ -56,29 +55,12 @@ func main() {
 	log.Info("stopped")
 }
 
-// load reads a configuration file onto config.Default() and validates it.
+// load reads a configuration file onto config.Default() and validates it
+// (config/koanf, without the environment: the file alone).
 func load(file string) (*config.Config, error) {
-	b, err := os.ReadFile(file)
+	cfg, err := (&koanf.Loader{File: file, NoEnv: true}).Load()
 	if err != nil {
 		return nil, err
-	}
-	var cfg config.Config
-	switch filepath.Ext(file) {
-	case ".conf", ".tars":
-		cfg, err = config.ReadTars(b)
-	case ".yaml", ".yml":
-		var m map[string]any
-		if err = yaml.Unmarshal(b, &m); err == nil {
-			cfg = config.Default()
-			if err = config.Decode(m, &cfg); err == nil {
-				err = cfg.Validate()
-			}
-		}
-	default:
-		return nil, fmt.Errorf("config: %s: want a .yaml, .yml, .conf or .tars file", file)
-	}
-	if err != nil {
-		return nil, config.InFile(err, file)
 	}
 	return &cfg, nil
 }

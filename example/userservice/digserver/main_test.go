@@ -118,7 +118,7 @@ func TestLoadErrorsNameKeyAndFile(t *testing.T) {
 		{"unknown.yaml", "client:\n  timout: 3s\n", "client.timout"},
 		{"bad.yaml", "client:\n  timeout: 3000\n", "client.timeout"},
 		{"bad.conf", "<tars><application><server>\nqueuecap=lots\n</server></application></tars>\n", "queuecap"},
-		{"config.ini", "x=1\n", "want a .yaml"},
+		{"config.ini", "x=1\n", "name it .yaml"},
 	} {
 		file := filepath.Join(dir, tc.name)
 		if err := os.WriteFile(file, []byte(tc.body), 0o600); err != nil {
