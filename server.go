@@ -206,6 +206,20 @@ func Handle[Req, Resp any](s *Server, servant string, e *Endpoint[Req, Resp], h 
 	sv.methods[e.m.name] = sm
 }
 
+// ServantLoad returns how many handlers of servant are running and how
+// many may run at once (its MaxInvoke); ok is false for a servant without
+// handlers. It is for health checks: a TARS server whose servant runs all
+// it may and starts nothing is stuck (tarsnode's zombie rule).
+func (s *Server) ServantLoad(servant string) (running, maxInvoke int, ok bool) {
+	s.mu.RLock()
+	sv := s.table[servant]
+	s.mu.RUnlock()
+	if sv == nil {
+		return 0, 0, false
+	}
+	return int(sv.running.Load()), sv.limits.MaxInvoke, true
+}
+
 // Servants returns, sorted, the servants that have handlers (Handle).
 func (s *Server) Servants() []string {
 	s.mu.RLock()

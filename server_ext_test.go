@@ -759,3 +759,42 @@ func TestHandlerContextEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestServantLoad: the handlers a servant runs and may run, for health
+// checks.
+func TestServantLoad(t *testing.T) {
+	srv := tars.NewServer(tars.WithMaxInvoke(2))
+	running, release := make(chan struct{}), make(chan struct{})
+	tars.Handle(srv, "Test.Server.TestObj", echo, func(ctx context.Context, a echoArgs) (echoResults, error) {
+		running <- struct{}{}
+		<-release
+		return echoResults{S: a.S}, nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	if r, m, ok := srv.ServantLoad("Test.Server.TestObj"); !ok || r != 0 || m != 2 {
+		t.Fatalf("idle: %d running of %d (%v)", r, m, ok)
+	}
+	c, err := tars.NewClient(fmt.Sprintf("Test.Server.TestObj@tcp -h 127.0.0.1 -p %d", ln.Addr().(*net.TCPAddr).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() { _, err := echo.Call(context.Background(), c, echoArgs{S: "x"}); done <- err }()
+	<-running
+	if r, m, ok := srv.ServantLoad("Test.Server.TestObj"); !ok || r != 1 || m != 2 {
+		t.Errorf("one call: %d running of %d (%v)", r, m, ok)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := srv.ServantLoad("No.Such.Obj"); ok {
+		t.Error("a servant without handlers has a load")
+	}
+}

@@ -391,18 +391,11 @@ func (a *App) build() error {
 	if c.Server.Node != "" && c.Server.Tars.ZombieTimeout > 0 {
 		zs = newZombies(c.Server.Tars.ZombieTimeout)
 		for n, sv := range c.Servants {
-			limit := sv.MaxInvoke
-			if limit == 0 {
-				limit = c.Server.MaxInvoke
-			}
-			if limit == 0 {
-				limit = tars.DefaultMaxInvoke
-			}
 			adapter := sv.Adapter
 			if adapter == "" {
 				adapter = n + "Adapter"
 			}
-			zs.add(n, adapter, limit)
+			zs.add(n, adapter)
 		}
 	}
 
@@ -426,6 +419,9 @@ func (a *App) build() error {
 	sopts = append(sopts, a.opts.serverOpts...)
 	if a.srv, err = newServer(sopts); err != nil {
 		return err
+	}
+	if zs != nil {
+		zs.srv = a.srv // the limits the server holds, the program's options included
 	}
 	names := make([]string, 0, len(c.Servants))
 	for n := range c.Servants {

@@ -618,6 +618,21 @@ func TestTasks(t *testing.T) {
 // zombie rule), so that tarsnode restarts a stuck server; it is sent again
 // once the adapter moves.
 func TestKeepAliveSkipsZombie(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sv   config.Servant
+		opts []app.Option
+	}{
+		{"max_invoke in the configuration", config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 0", MaxInvoke: 1, Adapter: "EchoAdapter"}, nil},
+		// The limit the server holds counts, whoever set it.
+		{"MaxInvoke from the program", config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 0", Adapter: "EchoAdapter"},
+			[]app.Option{app.WithServerOptions(tars.WithMaxInvoke(1))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testKeepAliveSkipsZombie(t, tc.sv, tc.opts...) })
+	}
+}
+
+func testKeepAliveSkipsZombie(t *testing.T, sv config.Servant, opts ...app.Option) {
 	node := tars.NewServer()
 	var mu sync.Mutex
 	var adapters []string
@@ -653,8 +668,8 @@ func TestKeepAliveSkipsZombie(t *testing.T) {
 	cfg.Server.Node = fmt.Sprintf("%s@tcp -h 127.0.0.1 -p %d -t 3000", platform.NodeObj, ln.Addr().(*net.TCPAddr).Port)
 	cfg.Server.Tars.MainLoopTicker = 40 * time.Millisecond
 	cfg.Server.Tars.ZombieTimeout = 120 * time.Millisecond
-	cfg.Servants[echoObj] = config.Servant{Endpoint: "tcp -h 127.0.0.1 -p 0", MaxInvoke: 1, Adapter: "EchoAdapter"}
-	a, err := app.New(cfg, app.WithLogWriter(&syncBuf{}))
+	cfg.Servants[echoObj] = sv
+	a, err := app.New(cfg, append([]app.Option{app.WithLogWriter(&syncBuf{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
