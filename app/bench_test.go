@@ -17,7 +17,7 @@ import (
 // over in-memory connections (tarstest), so that the network does not
 // hide it: a bare tars.Server with the configuration's options, the App's
 // server standalone (no middleware), and under tarsnode (the stat
-// reporter and the zombie count on every call; the reports themselves go
+// reporter and the zombie check's start stamp on every call; the reports themselves go
 // to a StatF and a ServerF that are never reached within the run).
 //
 //	go test -run '^$' -bench ServerChain -benchmem ./app/
